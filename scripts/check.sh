@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# make check: apply the series to a clean copy of the base and run every
+# gate.  Ends with "N passed, N failed" (gates and KUnit cases) and exits
+# non-zero when anything failed.
+#
+# Environment: GATES="apply bisect ..." runs a subset (apply always runs);
+# CK=dir puts the check tree and objects elsewhere (the harness self-test).
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+need_root check
+
+CK=${CK:-$BUILD/check}
+CKWT=$CK/linux
+OBJ=$CK/arm64
+OBJX=$CK/x86
+LOGS=$CK/logs
+GATES=${GATES:-apply bisect w1 kunit checkpatch sparse coccicheck kernel-doc x86}
+JOBS=${JOBS:-$(nproc)}
+# kunit.config: suites the base has; kunit-series.config: suites the series adds.
+KCONFIGS_BASE=$PROJ/config/kunit.config
+KCONFIGS=$KCONFIGS_BASE
+[ -f "$PROJ/config/kunit-series.config" ] && KCONFIGS="$KCONFIGS $PROJ/config/kunit-series.config"
+mkdir -p "$LOGS"
+rm -f "$LOGS"/*
+
+npass=0 nfail=0 nskip=0
+declare -A STATE=()
+summary=()
+
+want() { [[ " $GATES " == *" $1 "* ]]; }
+
+# report NAME RESULT SECONDS DETAIL
+report() {
+	local line
+	line=$(printf '%-4s %-12s %5ss  %s' "$2" "$1" "$3" "$4")
+	summary+=("$line")
+	echo "$line"
+	case $2 in PASS) npass=$((npass + 1)) ;; FAIL) nfail=$((nfail + 1)) ;; esac
+}
+
+# run_gate NAME FUNCTION: the function writes its log to $LOGS/NAME.log
+# and may print one line of detail on fd 3.
+run_gate() {
+	local name=$1 fn=$2 t0 rc detail
+	want "$name" || return 0
+	t0=$(date +%s)
+	detail=$("$fn" 3>&1 >"$LOGS/$name.log" 2>&1); rc=$?
+	[ -n "$detail" ] || detail="log: ${LOGS#"$PROJ"/}/$name.log"
+	if [ $rc = 0 ]; then
+		report "$name" PASS $(($(date +%s) - t0)) "$detail"
+	else
+		report "$name" FAIL $(($(date +%s) - t0)) "$detail (log: ${LOGS#"$PROJ"/}/$name.log)"
+		tail -n 25 "$LOGS/$name.log" | sed 's/^/    | /'
+	fi
+	return $rc
+}
+
+kmake() { in_root "make -s -C '$CKWT' O='$OBJ' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -j$JOBS $*"; }
+xmake() { in_root "make -s -C '$CKWT' O='$OBJX' ARCH=x86_64 -j$JOBS $*"; }
+git_ck() { in_root "git -C '$CKWT' $*"; }
+checkout() { git_ck "checkout -q --detach $1"; }
+
+# --- gate 1: the series applies with git am ---------------------------------
+gate_apply() {
+	WT=$CKWT FORCE=1 "$PROJ/scripts/import.sh" || return 1
+	echo "$(git_ck 'rev-list --count base..HEAD') patches applied" >&3
+}
+
+touched_files() { git_ck "diff --name-only --diff-filter=d base..main"; }
+
+# The kernel directories to build: those of touched sources, and
+# drivers/iommu/ when a header changes.
+build_dirs() {
+	local f d
+	while read -r f; do
+		case $f in
+		include/*) echo drivers/iommu/ ;;
+		*.c | */Makefile | */Kconfig | */Kbuild)
+			d=${f%/*}
+			[ -f "$CKWT/$d/Makefile" ] && echo "$d/" ;;
+		esac
+	done <"$CK/touched" | sort -u
+}
+
+arm64_config() {
+	local kc="" k
+	for k in ${KC:-$KCONFIGS}; do kc="$kc --kunitconfig='$k'"; done
+	[ -f "$CKWT/drivers/iommu/generic_pt/.kunitconfig" ] &&
+		kc="--kunitconfig=drivers/iommu/generic_pt/.kunitconfig $kc"
+	echo "$kc"
+}
+
+kunit() {
+	local jobs=
+	[ "$1" = config ] || jobs=--jobs=$JOBS
+	in_root "cd '$CKWT' && python3 tools/testing/kunit/kunit.py $1 --arch=arm64 \
+		--cross_compile=aarch64-linux-gnu- --build_dir='$OBJ' $jobs $(arm64_config) ${*:2}"
+}
+
+use_full_config() {
+	cp "$CK/config.full" "$OBJ/.config" && kmake olddefconfig
+}
+
+# warnings REV KIND: the diagnostics of KIND for the touched files at REV,
+# normalised into $CK/diag/REV.KIND
+diagnostics() {
+	"$PROJ/scripts/diagnostics.py" "$CK/touched" >"$CK/diag/$1.$2"
+}
+
+collect_diagnostics() {
+	local rev=$1 f o
+	mkdir -p "$CK/diag"
+	: >"$CK/diag/$rev.w1.log"; : >"$CK/diag/$rev.sparse.log"
+	: >"$CK/diag/$rev.cocci.log"; : >"$CK/diag/$rev.kdoc.log"
+	while read -r f; do
+		[ -f "$CKWT/$f" ] || continue
+		case $f in *.c | *.h) ;; *) continue ;; esac
+		want kernel-doc && in_root "cd '$CKWT' && scripts/kernel-doc -none -Wall '$f'" \
+			>>"$CK/diag/$rev.kdoc.log" 2>&1
+		[ "${f%.c}" != "$f" ] || continue
+		o=${f%.c}.o
+		[ -f "$OBJ/$o" ] || { echo "not built in this config: $f"; continue; }
+		want w1 && kmake W=1 "$o" >>"$CK/diag/$rev.w1.log" 2>&1
+		want sparse && kmake C=2 "$o" >>"$CK/diag/$rev.sparse.log" 2>&1
+		want coccicheck && cocci_file "$f" >>"$CK/diag/$rev.cocci.log" 2>&1
+		# Leave the object as a plain build would have it.
+		want w1 && kmake "$o" >/dev/null 2>&1
+	done <"$CK/touched"
+	for k in w1 sparse cocci kdoc; do
+		diagnostics "$rev" "$k" <"$CK/diag/$rev.$k.log"
+	done
+}
+
+# Coccinelle on one file, cached by the file's content: it is the slowest
+# gate and the same content always gives the same report.
+cocci_file() {
+	local f=$1 key dir=$CACHE/cocci
+	key=$( (cat "$CKWT/$1"; ls "$CKWT"/scripts/coccinelle/*/*.cocci | xargs cat) | sha256sum | cut -c1-32)
+	mkdir -p "$dir"
+	if [ ! -f "$dir/$key" ]; then
+		in_root "cd '$CKWT' && make -s C=2 CHECK=scripts/coccicheck MODE=report \
+			O='$OBJ' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- J=$JOBS '${f%.c}.o'" \
+			>"$dir/$key.tmp" 2>&1
+		mv "$dir/$key.tmp" "$dir/$key"
+	fi
+	cat "$dir/$key"
+}
+
+# compare KIND: no new diagnostics of KIND from base to series
+compare() {
+	local new
+	new=$(comm -13 "$CK/diag/base.$1" "$CK/diag/main.$1")
+	if [ -n "$new" ]; then
+		echo "new with the series:"; printf '%s\n' "$new"
+		echo "$(printf '%s\n' "$new" | wc -l) new" >&3
+		return 1
+	fi
+	echo "$(wc -l <"$CK/diag/main.$1") in touched files, none new" >&3
+}
+
+# --- gate 2: every patch builds on its own -----------------------------------
+gate_bisect() {
+	local revs c n=0 dirs
+	dirs=$(build_dirs | tr '\n' ' ')
+	revs=$(git_ck "rev-list --reverse base..main")
+	for c in $revs; do
+		n=$((n + 1))
+		checkout "$c" || return 1
+		echo "== patch $n: $(git_ck "log -1 --format=%s $c")"
+		use_full_config || return 1
+		kmake $dirs || { echo "patch $n ($(git_ck "log -1 --format=%s $c")) does not build" >&3; return 1; }
+	done
+	echo "$n patches, each builds: $dirs" >&3
+}
+
+gate_w1() { compare w1; }
+gate_sparse() { compare sparse; }
+gate_coccicheck() { compare cocci; }
+gate_kernel_doc() { compare kdoc; }
+
+# --- gate 4: KUnit on the base and with the series ----------------------------
+gate_kunit() {
+	local rc=0
+	rm -f "$CK/kunit-main.json" "$CK/kunit.summary"
+	kunit run --json="$CK/kunit-main.json" --timeout=900 || true
+	"$PROJ/scripts/kunit_compare.py" "$CK/kunit-base.json" "$CK/kunit-main.json" >"$CK/kunit.summary" || rc=1
+	cat "$CK/kunit.summary"
+	tail -n1 "$CK/kunit.summary" >&3
+	return $rc
+}
+
+# --- gate 5: checkpatch --strict on every patch -------------------------------
+gate_checkpatch() {
+	local p ign bad=0 out
+	while read -r p; do
+		case $p in ''|'#'*) continue ;; esac
+		ign=$(awk -v p="$p" '!/^#/ && NF >= 3 && p ~ $1 {printf "%s,", $2}' "$PROJ/checkpatch.exceptions" 2>/dev/null)
+		out=$(in_root "cd '$CKWT' && scripts/checkpatch.pl --strict --show-types --no-color \
+			${ign:+--ignore ${ign%,}} '$SERIES_DIR/$p'" 2>&1)
+		echo "== $p"; printf '%s\n' "$out"
+		printf '%s\n' "$out" | grep -q '^total: 0 errors, 0 warnings, 0 checks' || bad=$((bad + 1))
+	done <"$SERIES_DIR/series"
+	[ $bad = 0 ] || { echo "$bad patches with errors, warnings or checks" >&3; return 1; }
+	echo "$(grep -cv '^#' "$SERIES_DIR/series") patches clean" >&3
+}
+
+# --- gate 9: x86_64 build of drivers/iommu with Intel and AMD ------------------
+gate_x86() {
+	local dirs
+	dirs=$( (echo drivers/iommu/; build_dirs) | grep -v '^arch/' | sort -u | tr '\n' ' ')
+	checkout main || return 1
+	if [ ! -f "$OBJX/.config" ]; then
+		xmake defconfig || return 1
+	fi
+	in_root "cd '$CKWT' && KCONFIG_CONFIG='$OBJX/.config' scripts/kconfig/merge_config.sh -m \
+		'$OBJX/.config' '$PROJ/config/x86.config'" || return 1
+	xmake olddefconfig || return 1
+	for o in INTEL_IOMMU AMD_IOMMU; do
+		grep -q "^CONFIG_$o=y" "$OBJX/.config" || { echo "CONFIG_$o is not set" >&3; return 1; }
+	done
+	xmake $dirs || return 1
+	echo "built: $dirs" >&3
+}
+
+t_start=$(date +%s)
+echo "make check: base $BASE_PKG $BASE_VERSION + $(grep -cv '^#' "$SERIES_DIR/series" 2>/dev/null || echo 0) patches"
+if ! GATES="$GATES apply" run_gate apply gate_apply; then
+	echo "$npass passed, $nfail failed"
+	exit 1
+fi
+touched_files >"$CK/touched"
+mkdir -p "$OBJ"
+
+# The full arm64 test configuration is the one of the series' top.
+checkout main
+kunit config >"$LOGS/config.log" 2>&1 || { report config FAIL 0 "kunit.py config failed (log: ${LOGS#"$PROJ"/}/config.log)"; echo "$npass passed, $nfail failed"; exit 1; }
+cp "$OBJ/.config" "$CK/config.full"
+
+# The base: its KUnit results (cached by what determines them) and its
+# diagnostics in the touched files.
+checkout base
+use_full_config >>"$LOGS/base.log" 2>&1
+kmake $(build_dirs | tr '\n' ' ') >>"$LOGS/base.log" 2>&1 || echo "warning: the base does not build the touched directories (log: $LOGS/base.log)"
+collect_diagnostics base >>"$LOGS/base.log" 2>&1
+if want kunit; then
+	key=$( (echo "$BASE_SHA256"; cat $KCONFIGS_BASE; in_root "aarch64-linux-gnu-gcc --version; qemu-system-aarch64 --version") | sha256sum | cut -c1-32)
+	mkdir -p "$CACHE/results"
+	if [ ! -s "$CACHE/results/kunit-base-$key.json" ]; then
+		echo "     (KUnit on the base, once for this base and config)"
+		KC=$KCONFIGS_BASE kunit run --json="$CACHE/results/kunit-base-$key.json.tmp" --timeout=900 >"$LOGS/kunit-base.log" 2>&1
+		mv "$CACHE/results/kunit-base-$key.json.tmp" "$CACHE/results/kunit-base-$key.json" 2>/dev/null
+	fi
+	cp "$CACHE/results/kunit-base-$key.json" "$CK/kunit-base.json" 2>/dev/null || echo '{}' >"$CK/kunit-base.json"
+fi
+
+run_gate bisect gate_bisect
+checkout main
+use_full_config >>"$LOGS/main.log" 2>&1
+kmake $(build_dirs | tr '\n' ' ') >>"$LOGS/main.log" 2>&1
+collect_diagnostics main >>"$LOGS/main.log" 2>&1
+run_gate w1 gate_w1
+run_gate kunit gate_kunit
+if want kunit && [ -f "$CK/kunit.summary" ]; then
+	# Every KUnit case counts as a test in the closing line.
+	read -r p f s k < <(sed -n 's/^kunit: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped, \([0-9]*\) known/\1 \2 \3 \4/p' "$CK/kunit.summary")
+	npass=$((npass + ${p:-0})); nfail=$((nfail + ${f:-0})); nskip=$((nskip + ${s:-0} + ${k:-0}))
+fi
+run_gate checkpatch gate_checkpatch
+run_gate sparse gate_sparse
+run_gate coccicheck gate_coccicheck
+run_gate kernel-doc gate_kernel_doc
+run_gate x86 gate_x86
+
+echo
+echo "make check took $(($(date +%s) - t_start))s; gates:"
+printf '  %s\n' "${summary[@]}"
+echo "$npass passed, $nfail failed, $nskip skipped"
+[ $nfail = 0 ]

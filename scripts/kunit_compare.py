@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Compare kunit.py --json results of the series against the base.
+
+A case that fails with the series but passed (or did not exist) on the base
+is a failure; a case that fails on both is a known base failure: reported,
+not blamed on the series; a case that passed on the base and is missing
+with the series is a failure.  Prints one line per case that is not a plain
+pass and a summary line "kunit: P passed, F failed, S skipped, K known"."""
+import json
+import sys
+
+
+def flatten(group, prefix=''):
+    out = {}
+    name = group.get('name', '')
+    path = prefix + name + '/' if prefix or name != 'KUnit Test Group' else ''
+    for case in group.get('test_cases', []):
+        out[path + case['name']] = case['status']
+    for sub in group.get('sub_groups', []):
+        out.update(flatten(sub, path))
+    return out
+
+
+def load(path):
+    if not path:
+        return {}
+    try:
+        with open(path, encoding='utf-8') as f:
+            return flatten(json.load(f))
+    except (OSError, ValueError):
+        return None
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit('usage: kunit_compare.py BASE.json|- SERIES.json')
+    base = load(None if sys.argv[1] == '-' else sys.argv[1])
+    head = load(sys.argv[2])
+    if head is None or not head:
+        print('kunit: no results from the series kernel (crash, hang or no KTAP)')
+        print('kunit: 0 passed, 1 failed, 0 skipped, 0 known')
+        return 1
+    base = base or {}
+    passed = failed = skipped = known = 0
+    for case, status in sorted(head.items()):
+        if status == 'PASS':
+            passed += 1
+        elif status == 'SKIP':
+            skipped += 1
+            print(f'  SKIP  {case}')
+        elif base.get(case) in ('FAIL', 'ERROR'):
+            known += 1
+            print(f'  KNOWN {case}: {status} on the base too')
+        else:
+            failed += 1
+            print(f'  FAIL  {case}: {status}')
+    for case, status in sorted(base.items()):
+        if status == 'PASS' and case not in head:
+            failed += 1
+            print(f'  FAIL  {case}: passed on the base, missing with the series')
+    print(f'kunit: {passed} passed, {failed} failed, {skipped} skipped, '
+          f'{known} known')
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
