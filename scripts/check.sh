@@ -14,7 +14,7 @@ CKWT=$CK/linux
 OBJ=$CK/arm64
 OBJX=$CK/x86
 LOGS=$CK/logs
-GATES=${GATES:-apply bisect w1 kunit checkpatch sparse coccicheck kernel-doc x86}
+GATES=${GATES:-apply bisect w1 kunit checkpatch sparse coccicheck kernel-doc x86 selftest}
 JOBS=${JOBS:-$(nproc)}
 # kunit.config: suites the base has; kunit-series.config: suites the series adds.
 KCONFIGS_BASE=$PROJ/config/kunit.config
@@ -53,6 +53,13 @@ run_gate() {
 		tail -n 25 "$LOGS/$name.log" | sed 's/^/    | /'
 	fi
 	return $rc
+}
+
+# build_touched: the objects of the touched directories (nothing if none)
+build_touched() {
+	local dirs
+	dirs=$(build_dirs | tr '\n' ' ')
+	[ -z "${dirs// /}" ] || kmake $dirs
 }
 
 kmake() { in_root "make -s -C '$CKWT' O='$OBJ' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -j$JOBS $*"; }
@@ -168,7 +175,7 @@ gate_bisect() {
 		checkout "$c" || return 1
 		echo "== patch $n: $(git_ck "log -1 --format=%s $c")"
 		use_full_config || return 1
-		kmake $dirs || { echo "patch $n ($(git_ck "log -1 --format=%s $c")) does not build" >&3; return 1; }
+		[ -z "${dirs// /}" ] || kmake $dirs || { echo "patch $n ($(git_ck "log -1 --format=%s $c")) does not build" >&3; return 1; }
 	done
 	echo "$n patches, each builds: $dirs" >&3
 }
@@ -238,10 +245,13 @@ cp "$OBJ/.config" "$CK/config.full"
 
 # The base: its KUnit results (cached by what determines them) and its
 # diagnostics in the touched files.
+needs_diag() { want w1 || want sparse || want coccicheck || want kernel-doc; }
 checkout base
-use_full_config >>"$LOGS/base.log" 2>&1
-kmake $(build_dirs | tr '\n' ' ') >>"$LOGS/base.log" 2>&1 || echo "warning: the base does not build the touched directories (log: $LOGS/base.log)"
-collect_diagnostics base >>"$LOGS/base.log" 2>&1
+if needs_diag || want bisect; then
+	use_full_config >>"$LOGS/base.log" 2>&1
+	build_touched >>"$LOGS/base.log" 2>&1 || echo "warning: the base does not build the touched directories (log: ${LOGS#"$PROJ"/}/base.log)"
+fi
+needs_diag && collect_diagnostics base >>"$LOGS/base.log" 2>&1
 if want kunit; then
 	key=$( (echo "$BASE_SHA256"; cat $KCONFIGS_BASE; in_root "aarch64-linux-gnu-gcc --version; qemu-system-aarch64 --version") | sha256sum | cut -c1-32)
 	mkdir -p "$CACHE/results"
@@ -255,9 +265,11 @@ fi
 
 run_gate bisect gate_bisect
 checkout main
-use_full_config >>"$LOGS/main.log" 2>&1
-kmake $(build_dirs | tr '\n' ' ') >>"$LOGS/main.log" 2>&1
-collect_diagnostics main >>"$LOGS/main.log" 2>&1
+if needs_diag; then
+	use_full_config >>"$LOGS/main.log" 2>&1
+	build_touched >>"$LOGS/main.log" 2>&1
+	collect_diagnostics main >>"$LOGS/main.log" 2>&1
+fi
 run_gate w1 gate_w1
 run_gate kunit gate_kunit
 if want kunit && [ -f "$CK/kunit.summary" ]; then
@@ -270,6 +282,21 @@ run_gate sparse gate_sparse
 run_gate coccicheck gate_coccicheck
 run_gate kernel-doc gate_kernel_doc
 run_gate x86 gate_x86
+
+# --- the harness's own tests (after the gates: it reuses their caches) --------
+gate_selftest() {
+	"$PROJ/scripts/selftest.sh" | tee "$CK/selftest.tap"
+	local rc=${PIPESTATUS[0]}
+	sed -n 's/^# selftest: //p' "$CK/selftest.tap" >&3
+	return "$rc"
+}
+rm -f "$CK/selftest.tap"
+run_gate selftest gate_selftest
+if want selftest && [ -f "$CK/selftest.tap" ]; then
+	# Every self-test case counts as a test in the closing line.
+	npass=$((npass + $(grep -c '^ok ' "$CK/selftest.tap")))
+	nfail=$((nfail + $(grep -c '^not ok ' "$CK/selftest.tap")))
+fi
 
 echo
 echo "make check took $(($(date +%s) - t_start))s; gates:"

@@ -21,7 +21,8 @@ if [ -f "$cover" ]; then
 fi
 [ -n "$desc" ] || desc=$'IOMMU: domains as page-table storage\n\n(describe the series here)'
 
-out=$(mktemp -d)
+mkdir -p "$BUILD"
+out=$(mktemp -d -p "$BUILD" export.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 n=$(in_root "git -C '$WT' rev-list --count base..HEAD")
 if [ "$n" -gt 0 ]; then

@@ -9,7 +9,7 @@ WT=${WT:-$BUILD/linux}
 SERIES_DIR=${SERIES_DIR:-$PROJ/patches}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 # shellcheck source=../base.conf
-. "$PROJ/base.conf"
+. "${BASE_CONF:-$PROJ/base.conf}"
 
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 log() { printf '==> %s\n' "$*" >&2; }
