@@ -13,9 +13,13 @@ CK=${CK:-$BUILD/check}
 CKWT=$CK/linux
 OBJ=$CK/arm64
 OBJX=$CK/x86
+OBJW=$CK/arm64-w1
 LOGS=$CK/logs
 GATES=${GATES:-apply bisect w1 kunit checkpatch sparse coccicheck kernel-doc x86 selftest}
 JOBS=${JOBS:-$(nproc)}
+# TCG: the implementation-defined pointer authentication is much cheaper to
+# emulate than QARMA; the tests do not depend on which one runs.
+KUNIT_QEMU_ARGS="-cpu max,pauth-impdef=on"
 # kunit.config: suites the base has; kunit-series.config: suites the series adds.
 KCONFIGS_BASE=$PROJ/config/kunit.config
 KCONFIGS=$KCONFIGS_BASE
@@ -75,64 +79,76 @@ gate_apply() {
 
 touched_files() { git_ck "diff --name-only --diff-filter=d base..main"; }
 
-# The kernel directories to build: those of touched sources, and
-# drivers/iommu/ when a header changes.
+# The kernel directories to build: those of touched sources and headers
+# (the nearest directory with a Makefile), and drivers/iommu/ when a header
+# under include/ changes.
 build_dirs() {
 	local f d
 	while read -r f; do
 		case $f in
 		include/*) echo drivers/iommu/ ;;
-		*.c | */Makefile | */Kconfig | */Kbuild)
+		tools/* | Documentation/*) ;;
+		*.c | *.h | */Makefile | */Kconfig | */Kbuild)
 			d=${f%/*}
-			[ -f "$CKWT/$d/Makefile" ] && echo "$d/" ;;
+			while [ -n "$d" ] && [ "$d" != . ] && [ ! -f "$CKWT/$d/Makefile" ]; do
+				[ "${d%/*}" = "$d" ] && d= || d=${d%/*}
+			done
+			[ -n "$d" ] && echo "$d/" ;;
 		esac
 	done <"$CK/touched" | sort -u
 }
 
-arm64_config() {
-	local kc="" k
-	for k in ${KC:-$KCONFIGS}; do kc="$kc --kunitconfig='$k'"; done
-	[ -f "$CKWT/drivers/iommu/generic_pt/.kunitconfig" ] &&
-		kc="--kunitconfig=drivers/iommu/generic_pt/.kunitconfig $kc"
-	echo "$kc"
-}
-
-kunit() {
-	local jobs=
-	[ "$1" = config ] || jobs=--jobs=$JOBS
-	in_root "cd '$CKWT' && python3 tools/testing/kunit/kunit.py $1 --arch=arm64 \
-		--cross_compile=aarch64-linux-gnu- --build_dir='$OBJ' $jobs $(arm64_config) ${*:2}"
-}
-
-use_full_config() {
-	cp "$CK/config.full" "$OBJ/.config" && kmake olddefconfig
+# check_objs: the objects built in the touched directories whose sources
+# are touched or include a touched file (from kbuild's dependency records),
+# for the compiler and sparse diagnostics; written to $CK/check-objs.
+check_objs() {
+	local d
+	grep -E '\.[ch]$' "$CK/touched" >"$CK/touched-src" || true
+	: >"$CK/check-objs"
+	[ -s "$CK/touched-src" ] || return 0
+	# By base name: kbuild records paths like fmt/../x.h; a same-named
+	# file elsewhere only adds an object to check.
+	sed 's|.*/|/|' "$CK/touched-src" >"$CK/touched-names"
+	for d in $(build_dirs); do
+		[ -d "$OBJ/$d" ] || continue
+		find "$OBJ/$d" -name '.*.o.cmd' -print0 | xargs -0r grep -lF -f "$CK/touched-names"
+	done | grep -v '/\.built-in\.' | sed -E "s|^$OBJ/||; s|(^\|/)\.([^/]*\.o)\.cmd$|\1\2|" |
+		sort -u >"$CK/check-objs"
 }
 
 # warnings REV KIND: the diagnostics of KIND for the touched files at REV,
 # normalised into $CK/diag/REV.KIND
 diagnostics() {
-	"$PROJ/scripts/diagnostics.py" "$CK/touched" >"$CK/diag/$1.$2"
+	"$PROJ/scripts/diagnostics.py" "$CK/touched-src" >"$CK/diag/$1.$2"
 }
 
 collect_diagnostics() {
-	local rev=$1 f o
+	local rev=$1 f objs
 	mkdir -p "$CK/diag"
+	check_objs
 	: >"$CK/diag/$rev.w1.log"; : >"$CK/diag/$rev.sparse.log"
 	: >"$CK/diag/$rev.cocci.log"; : >"$CK/diag/$rev.kdoc.log"
 	while read -r f; do
 		[ -f "$CKWT/$f" ] || continue
-		case $f in *.c | *.h) ;; *) continue ;; esac
 		want kernel-doc && in_root "cd '$CKWT' && scripts/kernel-doc -none -Wall '$f'" \
 			>>"$CK/diag/$rev.kdoc.log" 2>&1
-		[ "${f%.c}" != "$f" ] || continue
-		o=${f%.c}.o
-		[ -f "$OBJ/$o" ] || { echo "not built in this config: $f"; continue; }
-		want w1 && kmake W=1 "$o" >>"$CK/diag/$rev.w1.log" 2>&1
-		want sparse && kmake C=2 "$o" >>"$CK/diag/$rev.sparse.log" 2>&1
-		want coccicheck && cocci_file "$f" >>"$CK/diag/$rev.cocci.log" 2>&1
-		# Leave the object as a plain build would have it.
-		want w1 && kmake "$o" >/dev/null 2>&1
-	done <"$CK/touched"
+		case $f in *.c) want coccicheck && cocci_file "$f" >>"$CK/diag/$rev.cocci.log" 2>&1 ;; esac
+	done <"$CK/touched-src"
+	objs=$(tr '\n' ' ' <"$CK/check-objs")
+	if [ -n "${objs// /}" ]; then
+		echo "compiler and sparse diagnostics at $rev for:$objs"
+		# W=1 in an object directory of its own, so that the main one never
+		# flips between flag sets; ccache replays the warnings of a hit.
+		if want w1; then
+			mkdir -p "$OBJW"
+			cp "$OBJ/.config" "$OBJW/.config"
+			(cd "$OBJW" && rm -f $objs)
+			in_root "make -s -C '$CKWT' O='$OBJW' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+				-j$JOBS olddefconfig && make -C '$CKWT' O='$OBJW' ARCH=arm64 \
+				CROSS_COMPILE=aarch64-linux-gnu- -j$JOBS W=1 $objs" >>"$CK/diag/$rev.w1.log" 2>&1
+		fi
+		want sparse && kmake C=2 $objs >>"$CK/diag/$rev.sparse.log" 2>&1
+	fi
 	for k in w1 sparse cocci kdoc; do
 		diagnostics "$rev" "$k" <"$CK/diag/$rev.$k.log"
 	done
@@ -162,7 +178,7 @@ compare() {
 		echo "$(printf '%s\n' "$new" | wc -l) new" >&3
 		return 1
 	fi
-	echo "$(wc -l <"$CK/diag/main.$1") in touched files, none new" >&3
+	echo "$(wc -l <"$CK/diag/main.$1") in touched files ($(wc -l <"$CK/check-objs") objects checked), none new" >&3
 }
 
 # --- gate 2: every patch builds on its own -----------------------------------
@@ -253,7 +269,7 @@ if needs_diag || want bisect; then
 fi
 needs_diag && collect_diagnostics base >>"$LOGS/base.log" 2>&1
 if want kunit; then
-	key=$( (echo "$BASE_SHA256"; cat $KCONFIGS_BASE; in_root "aarch64-linux-gnu-gcc --version; qemu-system-aarch64 --version") | sha256sum | cut -c1-32)
+	key=$( (echo "$BASE_SHA256"; cat $KCONFIGS_BASE; echo "$KUNIT_QEMU_ARGS"; in_root "aarch64-linux-gnu-gcc --version; qemu-system-aarch64 --version") | sha256sum | cut -c1-32)
 	mkdir -p "$CACHE/results"
 	if [ ! -s "$CACHE/results/kunit-base-$key.json" ]; then
 		echo "     (KUnit on the base, once for this base and config)"

@@ -5,6 +5,7 @@ numbers, paths relative to the kernel tree), one per line, sorted, so that
 the base and the series can be compared with comm(1).
 
 usage: diagnostics.py TOUCHED_LIST < build.log"""
+import os
 import re
 import sys
 
@@ -13,7 +14,7 @@ LOC = re.compile(r'^(?P<path>[^\s:]+\.[ch]):(?P<line>\d+)(?::(?P<col>\d+))?'
 
 
 def rel(path, touched):
-    path = path.lstrip('./')
+    path = os.path.normpath(path)
     for t in touched:
         if path == t or path.endswith('/' + t):
             return t

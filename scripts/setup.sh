@@ -53,6 +53,27 @@ EOS
 	echo "$PKGS_STAMP" >"$ROOTFS/.stamp-pkgs"
 fi
 
+# Guest userspace for the DMA rig, from Debian's arm64 architecture: libuuid
+# (the VFIO selftests link it) installed, busybox-static unpacked into
+# $CACHE/guest/busybox (its maintainer scripts would run an arm64 binary).
+GUEST_PKGS="uuid-dev:arm64"
+GUEST_STAMP=$(echo "$GUEST_PKGS busybox-static:arm64" | sha256sum | cut -c1-16)
+if [ "$(cat "$ROOTFS/.stamp-guest" 2>/dev/null)" != "$GUEST_STAMP" ]; then
+	log "installing arm64 guest packages in the root"
+	unshare -m --propagation private -- bash -ec '
+		mount -t proc proc "$1/proc"; mount --rbind /dev "$1/dev"
+		mkdir -p "$1$3"; mount --bind "$3" "$1$3"
+		chroot "$1" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+			bash -ec "dpkg --add-architecture arm64 && apt-get update -qq &&
+				apt-get install -y -qq --no-install-recommends $2 &&
+				rm -rf \"$3/guest\" && mkdir -p \"$3/guest/dl\" && cd \"$3/guest/dl\" &&
+				apt-get download -qq -o APT::Sandbox::User=root busybox-static:arm64 &&
+				dpkg-deb -x busybox-static_*_arm64.deb \"$3/guest/busybox\""
+	' _ "$ROOTFS" "$GUEST_PKGS" "$CACHE" >"$CACHE/apt-guest.log" 2>&1 ||
+		die "installing the arm64 guest packages failed (log: $CACHE/apt-guest.log)"
+	echo "$GUEST_STAMP" >"$ROOTFS/.stamp-guest"
+fi
+
 # The base kernel: the pinned linux-source package, its tarball verified.
 base_dir=$CACHE/base
 if [ ! -e "$base_dir/.stamp-$BASE_VERSION" ]; then

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# rig.sh [TOPOLOGY...]: the DMA rig.  Builds the rig kernel (rig/rig-arm64.config)
+# and the VFIO selftests from the check tree, packs them with busybox and
+# rig/init into an initramfs, boots each topology (rig/topo/NAME.topo) under
+# QEMU, parses the guest's KTAP with kunit.py's parser, and fails a run
+# whose kernel log shows a lockdep splat, KASAN or UBSAN report, kmemleak
+# leak, WARN or BUG.  Prints "rig: P passed, F failed, S skipped, 0 known".
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+need_root rig
+
+CK=${CK:-$BUILD/check}
+CKWT=$CK/linux
+R=$CK/rig
+TOPOS=${*:-smmu virtio multi}
+TIMEOUT=${RIG_TIMEOUT:-900}
+JOBS=${JOBS:-$(nproc)}
+mkdir -p "$R"
+rmake() { in_root "make -s -C '$CKWT' O='$R' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -j$JOBS $*"; }
+
+log "rig: kernel (log: ${R#"$PROJ"/}/build.log)"
+cp "$PROJ/rig/rig-arm64.config" "$R/.config"
+{ rmake olddefconfig && rmake Image headers; } >"$R/build.log" 2>&1 || die "the rig kernel does not build (log: $R/build.log)"
+
+log "rig: VFIO selftests"
+mkdir -p "$R/selftests"
+in_root "make -s -C '$CKWT/tools/testing/selftests/vfio' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+	OUTPUT='$R/selftests' KHDR_INCLUDES='-isystem $R/usr/include' LDFLAGS='-static -pthread'" \
+	>"$R/selftests.log" 2>&1 || die "the VFIO selftests do not build (log: $R/selftests.log)"
+
+log "rig: initramfs"
+rm -rf "$R/initramfs"
+mkdir -p "$R/initramfs"/{bin,tests,etc/rig,dev,proc,sys,tmp}
+cp "$CACHE/guest/busybox/usr/bin/busybox" "$R/initramfs/bin/busybox"
+for a in sh mount sed grep cat readlink basename sort wc tr dmesg sleep poweroff mkdir; do
+	ln -s busybox "$R/initramfs/bin/$a"
+done
+cp "$PROJ/rig/init" "$R/initramfs/init"
+cp "$PROJ"/rig/topo/*.topo "$R/initramfs/etc/rig/"
+for t in $(cd "$PROJ/rig/topo" && cat *.topo | sed -n 's/^tests="\(.*\)"/\1/p' | tr ' ' '\n' | sort -u); do
+	cp "$R/selftests/$t" "$R/initramfs/tests/"
+done
+in_root "cd '$R/initramfs' && find . | cpio -o -H newc --quiet | gzip -1 >'$R/initramfs.cpio.gz'" ||
+	die "cannot pack the initramfs"
+
+pass=0 fail=0 skip=0
+# Lockdep and WARN print "WARNING:", KASAN "BUG: KASAN:", kmemleak
+# "unreferenced object"; scanned in the kernel's part of the console only.
+splats='(BUG:|WARNING:|Oops|Kernel panic|UBSAN:|unreferenced object|suspected memory leak)'
+for t in $TOPOS; do
+	f=$PROJ/rig/topo/$t.topo
+	[ -f "$f" ] || die "no topology $t ($f)"
+	boot=dt qemu_args=
+	. "$f"
+	append="console=ttyAMA0 rdinit=/init rig.topo=$t loglevel=1 panic=-1 kasan.fault=report"
+	bios=
+	if [ "$boot" = acpi ]; then
+		bios="-bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
+		append="$append acpi=force"
+	fi
+	log "rig: booting $t"
+	t0=$(date +%s)
+	in_root "timeout $TIMEOUT qemu-system-aarch64 -nodefaults -nographic -serial stdio -no-reboot \
+		-cpu max,pauth-impdef=on -smp 2 -m 2048 $bios $(echo $qemu_args) \
+		-kernel '$R/arch/arm64/boot/Image' -initrd '$R/initramfs.cpio.gz' -append '$append'" \
+		>"$R/$t.console" 2>&1
+	secs=$(($(date +%s) - t0))
+	sed -n '/^==== rig: kernel log ====/q;p' "$R/$t.console" >"$R/$t.ktap"
+	rm -f "$R/$t.json"
+	in_root "cd '$CKWT' && python3 tools/testing/kunit/kunit.py parse --json='$R/$t.json' '$R/$t.ktap'" \
+		>"$R/$t.parse" 2>&1
+	"$PROJ/scripts/kunit_compare.py" - "$R/$t.json" >"$R/$t.summary"
+	read -r p f s k < <(sed -n 's/^kunit: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped, \([0-9]*\) known/\1 \2 \3 \4/p' "$R/$t.summary")
+	if ! grep -q '^==== rig: end ====' "$R/$t.console"; then
+		echo "  FAIL  $t: the guest did not finish (crash, hang or timeout after ${secs}s)"
+		f=$((${f:-0} + 1))
+	fi
+	if grep -q '^==== rig: kernel log ====' "$R/$t.console"; then
+		sed -n '/^==== rig: kernel log ====/,$p' "$R/$t.console" >"$R/$t.klog"
+	else
+		cp "$R/$t.console" "$R/$t.klog"
+	fi
+	if grep -aEq "$splats" "$R/$t.klog"; then
+		echo "  FAIL  $t: the kernel log reports:"
+		grep -aE "$splats" "$R/$t.klog" | head -n 5 | sed 's/^/          /'
+		f=$((${f:-0} + 1))
+	fi
+	grep -E '^  (FAIL|SKIP)' "$R/$t.summary" | sed "s/^  \([A-Z]*\) */  \1  $t: /"
+	echo "rig $t: ${p:-0} passed, ${f:-0} failed, ${s:-0} skipped in ${secs}s (console: ${R#"$PROJ"/}/$t.console)"
+	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0}))
+done
+echo "rig: $pass passed, $fail failed, $skip skipped, 0 known"
+[ $fail = 0 ]
