@@ -70,7 +70,7 @@ mkseries() {
 echo "TAP version 13"
 echo "1..17"
 
-good_edit="sed -i 's|^ \\* rather large, i.e. multiple gigabytes in size.|&\\n * This is counted per NUMA node.|' drivers/iommu/iommu-pages.c"
+good_edit="sed -i 's|rather large, i.e. multiple gigabytes in size.|&\\n\\t * This is counted per NUMA node.|' drivers/iommu/iommu-pages.c"
 mkseries good "$good_edit && git commit -q -s -a -m 'iommu/pages: Note that accounting is per node' -m 'A throwaway patch for the harness self-test.'" ||
 	{ echo "Bail out! cannot make the throwaway series"; exit 1; }
 mkseries bisect "sed -i 's|#include <linux/msi.h>|&\\n#include <linux/selftest-missing.h>|' drivers/iommu/iommu-priv.h &&
@@ -81,7 +81,7 @@ mkseries checkpatch "$good_edit && git commit -q -a -m 'iommu/pages: A patch wit
 mkseries kunit "sed -i '/^static void arm_smmu_v3_write_ste_test_bypass_to_abort(struct kunit \\*test)/,/^{/s/^{/{\\n\\tKUNIT_EXPECT_EQ(test, 1, 2);/' drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-test.c &&
 	git commit -q -s -a -m 'iommu/arm-smmu-v3: Add a failing KUnit expectation' -m 'A throwaway patch for the harness self-test.'"
 cp -r "$T/good" "$T/noapply"
-sed -i 's|^ \* rather large, i.e. multiple gigabytes in size.| * rather large, e.g. several gigabytes in size.|' "$T"/noapply/0001-*.patch
+sed -i 's|rather large, i.e. multiple gigabytes|rather large, e.g. several gigabytes|' "$T"/noapply/0001-*.patch
 
 # --- the gates of make check -------------------------------------------------
 expect_pass "a good throwaway series passes apply, bisect and checkpatch" \

@@ -5,7 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 PKGS="qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-gcc make bc flex bison libssl-dev libelf-dev cpio kmod python3 ccache sparse
+gcc make bc flex bison libssl-dev libelf-dev cpio kmod python3 python3-ply python3-git ccache sparse
 coccinelle git xz-utils ca-certificates"
 PKGS_STAMP=$(echo "$PKGS" | sha256sum | cut -c1-16)
 
