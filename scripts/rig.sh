@@ -32,12 +32,13 @@ log "rig: initramfs"
 rm -rf "$R/initramfs"
 mkdir -p "$R/initramfs"/{bin,tests,etc/rig,dev,proc,sys,tmp}
 cp "$CACHE/guest/busybox/usr/bin/busybox" "$R/initramfs/bin/busybox"
-for a in sh mount sed grep cat readlink basename sort wc tr dmesg sleep poweroff mkdir; do
+for a in sh mount sed grep cat readlink basename sort wc tr dmesg sleep poweroff mkdir date; do
 	ln -s busybox "$R/initramfs/bin/$a"
 done
 cp "$PROJ/rig/init" "$R/initramfs/init"
 cp "$PROJ"/rig/topo/*.topo "$R/initramfs/etc/rig/"
-for t in $(cd "$PROJ/rig/topo" && cat *.topo | sed -n 's/^tests="\(.*\)"/\1/p' | tr ' ' '\n' | sort -u); do
+for t in $(cd "$PROJ/rig/topo" && cat *.topo | sed -n 's/^tests[0-9]*="\(.*\)"/\1/p' |
+	tr ' ' '\n' | sed 's/:.*//' | sort -u); do
 	cp "$R/selftests/$t" "$R/initramfs/tests/"
 done
 in_root "cd '$R/initramfs' && find . | cpio -o -H newc --quiet | gzip -1 >'$R/initramfs.cpio.gz'" ||
@@ -52,7 +53,7 @@ for t in $TOPOS; do
 	[ -f "$f" ] || die "no topology $t ($f)"
 	boot=dt qemu_args=
 	. "$f"
-	append="console=ttyAMA0 rdinit=/init rig.topo=$t loglevel=1 panic=-1 kasan.fault=report"
+	append="console=ttyAMA0 rdinit=/init rig.topo=$t ${RIG_APPEND:-} loglevel=1 panic=-1 kasan.fault=report hugepagesz=1G hugepages=1 hugepagesz=2M hugepages=64"
 	bios=
 	if [ "$boot" = acpi ]; then
 		bios="-bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
@@ -61,7 +62,7 @@ for t in $TOPOS; do
 	log "rig: booting $t"
 	t0=$(date +%s)
 	in_root "timeout $TIMEOUT qemu-system-aarch64 -nodefaults -nographic -serial stdio -no-reboot \
-		-cpu max,pauth-impdef=on -smp 2 -m 2048 $bios $(echo $qemu_args) \
+		-cpu max,pauth-impdef=on -smp 2 -m 4096 $bios $(echo $qemu_args) \
 		-kernel '$R/arch/arm64/boot/Image' -initrd '$R/initramfs.cpio.gz' -append '$append'" \
 		>"$R/$t.console" 2>&1
 	secs=$(($(date +%s) - t0))

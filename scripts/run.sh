@@ -1,43 +1,44 @@
 #!/usr/bin/env bash
-# make run: the main job.  Apply the series to a clean base, build the arm64
-# test kernel, boot it under QEMU with an SMMUv3 and show what the series adds:
-# the IOMMU probe, the groups, and the KUnit results (parsed by kunit.py).
+# make run: the main job.  Apply the series to a clean base, build the rig
+# kernel and guest, boot the `multi` topology (three SMMUv3 instances, an
+# edu device behind each) and show, in plain words, which device sits
+# behind which IOMMU, a DMA through each, and the IOMMU refusing a DMA to
+# an unmapped IOVA.  TOPO=smmu|virtio|multi picks another topology.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need_root run
 
 CK=${CK:-$BUILD/check}
 export CK
-OBJ=$CK/arm64
+TOPO=${TOPO:-multi}
 mkdir -p "$CK/logs"
-
 log "applying the series to a clean base ($CK/linux)"
 WT=$CK/linux FORCE=1 "$PROJ/scripts/import.sh" >"$CK/logs/run-import.log" 2>&1 ||
 	die "the series does not apply (log: $CK/logs/run-import.log)"
-kc="--kunitconfig=drivers/iommu/generic_pt/.kunitconfig --kunitconfig=$PROJ/config/kunit.config"
-[ -f "$PROJ/config/kunit-series.config" ] && kc="$kc --kunitconfig=$PROJ/config/kunit-series.config"
-log "building the arm64 test kernel (kunit.py build; log: $CK/logs/run-build.log)"
-in_root "cd '$CK/linux' && python3 tools/testing/kunit/kunit.py build --arch=arm64 \
-	--cross_compile=aarch64-linux-gnu- --build_dir='$OBJ' --jobs=$(nproc) $kc" \
-	>"$CK/logs/run-build.log" 2>&1 || die "the kernel does not build (log: $CK/logs/run-build.log)"
+RIG_APPEND=rig.demo "$PROJ/scripts/rig.sh" "$TOPO" >"$CK/logs/run-rig.log" 2>&1 || true
 
-log "booting it: $(grep -v '^#' "$PROJ/config/qemu-smmu.args" | tr '\n' ' ')"
-mapfile -t qargs < <(grep -v '^#' "$PROJ/config/qemu-smmu.args")
-console=$CK/logs/run-console.log
-in_root "timeout 600 qemu-system-aarch64 ${qargs[*]} -kernel '$OBJ/arch/arm64/boot/Image.gz' \
-	-append 'console=ttyAMA0 kunit_shutdown=poweroff panic=-1'" >"$console" 2>&1 || true
-
+console=$CK/rig/$TOPO.console
+[ -f "$console" ] || die "no console log; see $CK/logs/run-rig.log"
+. "$PROJ/rig/topo/$TOPO.topo"
 echo
-echo "--- kernel and IOMMU probe ---"
-grep -aE 'Linux version|arm-smmu-v3|iommu group|iommu:|Default domain type' "$console" |
-	sed -E 's/^\[ *[0-9.]+\] //' | head -n 40
+echo "=== $(sed -n '1s/^# //p' "$PROJ/rig/topo/$TOPO.topo")"
+grep -a -m1 'Linux version' "$console" | sed 's/^/    /'
 echo
-echo "--- KUnit (parsed by kunit.py) ---"
-in_root "cd '$CK/linux' && python3 tools/testing/kunit/kunit.py parse --raw_output=kunit '$console'" |
-	grep -E '^\[[0-9:]+\] (=|Testing complete|Ran|Elapsed|.*(FAILED|CRASHED))' | tail -n 40 || true
-for bad in 'BUG:' 'WARNING:' 'Kernel panic' 'Oops'; do
-	if grep -aq "$bad" "$console"; then
-		echo "!! the console shows \"$bad\" (full log: $console)"
-	fi
+echo "IOMMU instances the kernel probed:"
+grep -aE 'arm-smmu-v3 .*(probing|features)|virtio_iommu .*(input address|domain)' "$console" | sed -E 's/^\[ *[0-9.]+\] //; s/^/    /' | head
+echo
+echo "Devices (checked by the guest, not by eye):"
+grep -aE '^    (not )?ok [0-9]+ .* behind |^    # [0-9a-f:.]+: /sys' "$console" | sed -E 's/^    //; s/^/    /'
+echo
+echo "DMA through each device (edu DMA engine, VFIO, iommufd):"
+grep -aE '^    (ok|not ok) [0-9]+ vfio_pci_driver_test\.[a-z0-9_]+\.memcpy' "$console" |
+	sed -E 's/^    //; s/vfio_pci_driver_test\.[a-z0-9_]+\.//; s/^/    /' | paste -d' ' - - 2>/dev/null || true
+grep -aE '^(ok|not ok) [0-9]+ unmapped DMA|^    # [0-9]+ faults reported' "$console" | sed 's/^ *//; s/^/    /'
+echo
+echo "IOMMU fault reports for the DMA to an unmapped IOVA (first of each):"
+for b in $(echo $expect | awk '{for (i = 1; i <= NF; i += 2) print $i}'); do
+	grep -aE "$fault_pattern" "$console" | grep -m1 "$(fault_id "$b")" | sed -E 's/^\[ *[0-9.]+\] //; s/^/    /'
 done
-echo "full console log: $console"
+echo
+tail -n 3 "$CK/logs/run-rig.log"
+echo "(full console: ${console#"$PROJ"/})"
