@@ -15,7 +15,7 @@ OBJ=$CK/arm64
 OBJX=$CK/x86
 OBJW=$CK/arm64-w1
 LOGS=$CK/logs
-GATES=${GATES:-apply bisect w1 kunit checkpatch sparse coccicheck kernel-doc x86 selftest}
+GATES=${GATES:-apply bisect w1 checkpatch sparse coccicheck kernel-doc kunit x86 rig selftest}
 JOBS=${JOBS:-$(nproc)}
 # TCG: the implementation-defined pointer authentication is much cheaper to
 # emulate than QARMA; the tests do not depend on which one runs.
@@ -116,6 +116,29 @@ check_objs() {
 		sort -u >"$CK/check-objs"
 }
 
+arm64_config() {
+	local kc="" k
+	for k in ${KC:-$KCONFIGS}; do kc="$kc --kunitconfig='$k'"; done
+	[ -f "$CKWT/drivers/iommu/generic_pt/.kunitconfig" ] &&
+		kc="--kunitconfig=drivers/iommu/generic_pt/.kunitconfig $kc"
+	echo "$kc"
+}
+
+kunit() {
+	local opts=
+	case $1 in
+	build) opts=--jobs=$JOBS ;;
+	exec) opts="--qemu_args='$KUNIT_QEMU_ARGS'" ;;
+	run) opts="--jobs=$JOBS --qemu_args='$KUNIT_QEMU_ARGS'" ;;
+	esac
+	in_root "cd '$CKWT' && python3 tools/testing/kunit/kunit.py $1 --arch=arm64 \
+		--cross_compile=aarch64-linux-gnu- --build_dir='$OBJ' $opts $(arm64_config) ${*:2}"
+}
+
+use_full_config() {
+	cp "$CK/config.full" "$OBJ/.config" && kmake olddefconfig
+}
+
 # warnings REV KIND: the diagnostics of KIND for the touched files at REV,
 # normalised into $CK/diag/REV.KIND
 diagnostics() {
@@ -202,14 +225,37 @@ gate_coccicheck() { compare cocci; }
 gate_kernel_doc() { compare kdoc; }
 
 # --- gate 4: KUnit on the base and with the series ----------------------------
+# The kernel is built in the foreground; its QEMU run (one core) goes on in
+# the background while the x86 build and the DMA rig use the machine, and
+# gate_kunit collects it.
+kunit_start() {
+	rm -f "$CK/kunit-main.json" "$CK/kunit.summary" "$LOGS/kunit-run.log"
+	if ! kunit build >"$LOGS/kunit-build.log" 2>&1; then
+		echo "kunit.py build failed" >"$LOGS/kunit-run.log"
+		return 1
+	fi
+	kunit exec --json="$CK/kunit-main.json" --timeout=1800 \
+		${KUNIT_FILTER:+"'$KUNIT_FILTER'"} >"$LOGS/kunit-run.log" 2>&1 &
+	KUNIT_PID=$!
+}
+
 gate_kunit() {
 	local rc=0
-	rm -f "$CK/kunit-main.json" "$CK/kunit.summary"
-	kunit run --json="$CK/kunit-main.json" --timeout=900 || true
-	"$PROJ/scripts/kunit_compare.py" "$CK/kunit-base.json" "$CK/kunit-main.json" >"$CK/kunit.summary" || rc=1
+	cat "$LOGS/kunit-build.log" "$LOGS/kunit-run.log" 2>/dev/null | tail -n 40
+	"$PROJ/scripts/kunit_compare.py" "$CK/kunit-base.json" "$CK/kunit-main.json" \
+		${KUNIT_FILTER:+"$KUNIT_FILTER"} >"$CK/kunit.summary" || rc=1
 	cat "$CK/kunit.summary"
 	tail -n1 "$CK/kunit.summary" >&3
 	return $rc
+}
+
+# --- the DMA rig: real devices behind emulated IOMMUs (scripts/rig.sh) --------
+gate_rig() {
+	local rc
+	"$PROJ/scripts/rig.sh" | tee "$CK/rig.summary"
+	rc=${PIPESTATUS[0]}
+	tail -n1 "$CK/rig.summary" >&3
+	return "$rc"
 }
 
 # --- gate 5: checkpatch --strict on every patch -------------------------------
@@ -287,17 +333,26 @@ if needs_diag; then
 	collect_diagnostics main >>"$LOGS/main.log" 2>&1
 fi
 run_gate w1 gate_w1
-run_gate kunit gate_kunit
-if want kunit && [ -f "$CK/kunit.summary" ]; then
-	# Every KUnit case counts as a test in the closing line.
-	read -r p f s k < <(sed -n 's/^kunit: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped, \([0-9]*\) known/\1 \2 \3 \4/p' "$CK/kunit.summary")
-	npass=$((npass + ${p:-0})); nfail=$((nfail + ${f:-0})); nskip=$((nskip + ${s:-0} + ${k:-0}))
-fi
 run_gate checkpatch gate_checkpatch
 run_gate sparse gate_sparse
 run_gate coccicheck gate_coccicheck
 run_gate kernel-doc gate_kernel_doc
+KUNIT_PID=
+t_kunit=$(date +%s)
+want kunit && { checkout main; kunit_start; }
 run_gate x86 gate_x86
+rm -f "$CK/rig.summary"
+run_gate rig gate_rig
+# The gates run in subshells: wait for the KUnit run here.
+[ -n "$KUNIT_PID" ] && wait "$KUNIT_PID"
+run_gate kunit gate_kunit
+[ -n "$KUNIT_PID" ] && echo "     (kunit: $(($(date +%s) - t_kunit))s since its build started)"
+for g in kunit rig; do
+	# Every KUnit case and rig test counts as a test in the closing line.
+	want $g && [ -f "$CK/$g.summary" ] || continue
+	read -r p f s k < <(sed -n 's/^[a-z]*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped, \([0-9]*\) known/\1 \2 \3 \4/p' "$CK/$g.summary" | tail -n1)
+	npass=$((npass + ${p:-0})); nfail=$((nfail + ${f:-0})); nskip=$((nskip + ${s:-0} + ${k:-0}))
+done
 
 # --- the harness's own tests (after the gates: it reuses their caches) --------
 gate_selftest() {

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Compare kunit.py --json results of the series against the base.
 
+usage: kunit_compare.py BASE.json|- SERIES.json [SUITE-GLOB]
+
 A case that fails with the series but passed (or did not exist) on the base
 is a failure; a case that fails on both is a known base failure: reported,
 not blamed on the series; a case that passed on the base and is missing
 with the series is a failure.  Prints one line per case that is not a plain
 pass and a summary line "kunit: P passed, F failed, S skipped, K known"."""
+import fnmatch
 import json
 import sys
 
@@ -32,9 +35,14 @@ def load(path):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit('usage: kunit_compare.py BASE.json|- SERIES.json')
+    if len(sys.argv) not in (3, 4):
+        sys.exit('usage: kunit_compare.py BASE.json|- SERIES.json [SUITE-GLOB]')
     base = load(None if sys.argv[1] == '-' else sys.argv[1])
+    if base and len(sys.argv) == 4:
+        # Only the suites the series run was filtered to.
+        glob = sys.argv[3].split('.')[0]
+        base = {c: s for c, s in base.items()
+                if fnmatch.fnmatch(c.split('/')[0], glob)}
     head = load(sys.argv[2])
     if head is None or not head:
         print('kunit: no results from the series kernel (crash, hang or no KTAP)')
