@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compare kunit.py --json results of the series against the base.
 
-usage: kunit_compare.py BASE.json|- SERIES.json [SUITE-GLOB]
+usage: kunit_compare.py [--filter SUITE-GLOB] BASE.json|- SERIES.json...
 
 A case that fails with the series but passed (or did not exist) on the base
 is a failure; a case that fails on both is a known base failure: reported,
@@ -35,16 +35,28 @@ def load(path):
 
 
 def main():
-    if len(sys.argv) not in (3, 4):
-        sys.exit('usage: kunit_compare.py BASE.json|- SERIES.json [SUITE-GLOB]')
-    base = load(None if sys.argv[1] == '-' else sys.argv[1])
-    if base and len(sys.argv) == 4:
+    args = sys.argv[1:]
+    glob = None
+    if len(args) >= 2 and args[0] == '--filter':
+        glob = args[1].split('.')[0]
+        args = args[2:]
+    if len(args) < 2:
+        sys.exit('usage: kunit_compare.py [--filter SUITE-GLOB] '
+                 'BASE.json|- SERIES.json...')
+    base = load(None if args[0] == '-' else args[0])
+    if base and glob:
         # Only the suites the series run was filtered to.
-        glob = sys.argv[3].split('.')[0]
         base = {c: s for c, s in base.items()
                 if fnmatch.fnmatch(c.split('/')[0], glob)}
-    head = load(sys.argv[2])
-    if head is None or not head:
+    head = {}
+    for path in args[1:]:
+        results = load(path)
+        if results is None:
+            print(f'kunit: no results in {path} (crash, hang or no KTAP)')
+            head = None
+            break
+        head.update(results)
+    if not head:
         print('kunit: no results from the series kernel (crash, hang or no KTAP)')
         print('kunit: 0 passed, 1 failed, 0 skipped, 0 known')
         return 1
