@@ -12,12 +12,18 @@ need_root rig
 CK=${CK:-$BUILD/check}
 CKWT=$CK/linux
 R=$CK/rig
-TOPOS=${*:-smmu virtio multi}
+# virtio is not in the default set yet: see the note in rig/topo/virtio.topo.
+TOPOS=${*:-${RIG_TOPOS:-smmu multi}}
+# RIG_PHASE=build: only build the kernel, selftests and initramfs (make
+# check overlaps that with KUnit); boot: only boot (make check runs the
+# boots alone: the tests have 30 s timeouts and the edu DMA engine is slow).
+RIG_PHASE=${RIG_PHASE:-all}
 TIMEOUT=${RIG_TIMEOUT:-900}
 JOBS=${JOBS:-$(nproc)}
 mkdir -p "$R"
 rmake() { in_root "make -s -C '$CKWT' O='$R' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -j$JOBS $*"; }
 
+if [ "$RIG_PHASE" != boot ]; then
 log "rig: kernel (log: ${R#"$PROJ"/}/build.log)"
 cp "$PROJ/rig/rig-arm64.config" "$R/.config"
 { rmake olddefconfig && rmake Image headers; } >"$R/build.log" 2>&1 || die "the rig kernel does not build (log: $R/build.log)"
@@ -43,6 +49,8 @@ for t in $(cd "$PROJ/rig/topo" && cat *.topo | sed -n 's/^tests[0-9]*="\(.*\)"/\
 done
 in_root "cd '$R/initramfs' && find . | cpio -o -H newc --quiet | gzip -1 >'$R/initramfs.cpio.gz'" ||
 	die "cannot pack the initramfs"
+fi
+[ "$RIG_PHASE" != build ] || exit 0
 
 pass=0 fail=0 skip=0
 # Lockdep and WARN print "WARNING:", KASAN "BUG: KASAN:", kmemleak
