@@ -59,7 +59,7 @@ splats='(BUG:|WARNING:|Oops|Kernel panic|UBSAN:|unreferenced object|suspected me
 for t in $TOPOS; do
 	f=$PROJ/rig/topo/$t.topo
 	[ -f "$f" ] || die "no topology $t ($f)"
-	boot=dt qemu_args=
+	boot=dt qemu_args= qemu_mem=4096
 	. "$f"
 	append="console=ttyAMA0 rdinit=/init rig.topo=$t ${RIG_APPEND:-} loglevel=1 panic=-1 kasan.fault=report hugepagesz=1G hugepages=1 hugepagesz=2M hugepages=64"
 	bios=
@@ -70,11 +70,13 @@ for t in $TOPOS; do
 	log "rig: booting $t"
 	t0=$(date +%s)
 	in_root "timeout $TIMEOUT qemu-system-aarch64 -nodefaults -nographic -serial stdio -no-reboot \
-		-cpu max,pauth-impdef=on -smp 2 -m 4096 $bios $(echo $qemu_args) \
+		-cpu max,pauth-impdef=on -smp 2 -m $qemu_mem $bios $(echo $qemu_args) \
 		-kernel '$R/arch/arm64/boot/Image' -initrd '$R/initramfs.cpio.gz' -append '$append'" \
 		>"$R/$t.console" 2>&1
 	secs=$(($(date +%s) - t0))
-	sed -n '/^==== rig: kernel log ====/q;p' "$R/$t.console" >"$R/$t.ktap"
+	# edk2 leaves terminal escapes in front of the first line the guest prints
+	sed -n '/^==== rig: kernel log ====/q;p' "$R/$t.console" |
+		sed -E 's/\x1b\[[0-9;=]*[A-Za-z]//g' >"$R/$t.ktap"
 	rm -f "$R/$t.json"
 	in_root "cd '$CKWT' && python3 tools/testing/kunit/kunit.py parse --json='$R/$t.json' '$R/$t.ktap'" \
 		>"$R/$t.parse" 2>&1
