@@ -30,10 +30,14 @@ echo
 echo "Devices (checked by the guest, not by eye):"
 grep -aE '^    (not )?ok [0-9]+ .* behind |^    # [0-9a-f:.]+: /sys' "$console" | sed -E 's/^    //; s/^/    /'
 echo
-echo "DMA through each device (edu DMA engine, VFIO, iommufd):"
-grep -aE '^    (ok|not ok) [0-9]+ vfio_pci_driver_test\.[a-z0-9_]+\.memcpy' "$console" |
-	sed -E 's/^    //; s/vfio_pci_driver_test\.[a-z0-9_]+\.//; s/^/    /' | paste -d' ' - - 2>/dev/null || true
-grep -aE '^(ok|not ok) [0-9]+ unmapped DMA|^    # [0-9]+ faults reported' "$console" | sed 's/^ *//; s/^/    /'
+echo "DMA through each device (edu DMA engine, VFIO, iommufd), then to an unmapped IOVA:"
+# The guest's KTAP: a device's selftest cases, then its line; then whether
+# the IOMMU reported the unmapped DMA.
+sed -n '/^==== rig: kernel log ====/q;p' "$console" | awk '
+	/^    (ok|not ok) [0-9]+ vfio_/ { sub(/^    /, ""); sub(/ [0-9]+ [a-z_]*\.[a-z0-9_]*\./, " "); cases = cases "  " $0; next }
+	/^(ok|not ok) [0-9]+ vfio_/ { printf "    %s: %s\n", $NF, cases; cases = ""; next }
+	/^    # [0-9]+ faults reported/ { sub(/^    # /, ""); faults = $0; next }
+	/^(ok|not ok) [0-9]+ unmapped DMA/ { printf "    %s: %s (%s)\n", $6, ($1 == "ok" ? "refused and reported by the IOMMU" : "NOT reported"), faults }'
 echo
 echo "IOMMU fault reports for the DMA to an unmapped IOVA (first of each):"
 for b in $(echo $expect | awk '{for (i = 1; i <= NF; i += 2) print $i}'); do
