@@ -55,11 +55,11 @@ fi
 pass=0 fail=0 skip=0
 # Lockdep and WARN print "WARNING:", KASAN "BUG: KASAN:", kmemleak
 # "unreferenced object"; scanned in the kernel's part of the console only.
-splats='(BUG:|WARNING:|Oops|Kernel panic|UBSAN:|unreferenced object|suspected memory leak)'
+splats='(BUG:|WARNING:|Oops|Kernel panic|UBSAN:|unreferenced object|suspected memory leak|Out of memory:)'
 for t in $TOPOS; do
 	f=$PROJ/rig/topo/$t.topo
 	[ -f "$f" ] || die "no topology $t ($f)"
-	boot=dt qemu_args= qemu_mem=4096
+	boot=dt qemu_args= qemu_mem=6144
 	. "$f"
 	append="console=ttyAMA0 rdinit=/init rig.topo=$t ${RIG_APPEND:-} loglevel=1 panic=-1 kasan.fault=report hugepagesz=1G hugepages=1 hugepagesz=2M hugepages=64"
 	bios=

@@ -36,13 +36,11 @@ echo "DMA through each device (edu DMA engine, VFIO, iommufd), then to an unmapp
 sed -n '/^==== rig: kernel log ====/q;p' "$console" | awk '
 	/^    (ok|not ok) [0-9]+ vfio_/ { sub(/^    /, ""); sub(/ [0-9]+ [a-z_]*\.[a-z0-9_]*\./, " "); cases = cases "  " $0; next }
 	/^(ok|not ok) [0-9]+ vfio_/ { printf "    %s: %s\n", $NF, cases; cases = ""; next }
-	/^    # [0-9]+ faults reported/ { sub(/^    # /, ""); faults = $0; next }
-	/^(ok|not ok) [0-9]+ unmapped DMA/ { printf "    %s: %s (%s)\n", $6, ($1 == "ok" ? "refused and reported by the IOMMU" : "NOT reported"), faults }'
+	/^    # [0-9a-f:.]+: a DMA to an unmapped IOVA/ { sub(/^    # /, ""); faults = $0; next }
+	/^(ok|not ok) [0-9]+ unmapped DMA/ { printf "    %s\n      -> %s\n", faults, ($1 == "ok" ? "refused and reported by the IOMMU" : "NOT reported") }'
 echo
-echo "IOMMU fault reports for the DMA to an unmapped IOVA (first of each):"
-for b in $(echo $expect | awk '{for (i = 1; i <= NF; i += 2) print $i}'); do
-	grep -aE "$fault_pattern" "$console" | grep -m1 "$(fault_id "$b")" | sed -E 's/^\[ *[0-9.]+\] //; s/^/    /'
-done
+echo "The IOMMUs' reports of those DMAs (the last of each device):"
+grep -aE "^    # .*$fault_pattern" "$console" | sed 's/^    # /    /'
 echo
 tail -n 3 "$CK/logs/run-rig.log"
 echo "(full console: ${console#"$PROJ"/})"
