@@ -23,10 +23,12 @@ JOBS=${JOBS:-$(nproc)}
 # suites do not use those CPU features.
 KUNIT_QEMU_ARGS="-cpu cortex-a76"
 KUNIT_PAR=${KUNIT_PAR:-2}
-# kunit.config: suites the base has; kunit-series.config: suites the series adds.
+# kunit.config: suites the base has; kunit-series.config: suites the series
+# adds (KUNIT_SERIES_CONFIG= for a series that adds none, as the self-test's).
 KCONFIGS_BASE=$PROJ/config/kunit.config
 KCONFIGS=$KCONFIGS_BASE
-[ -f "$PROJ/config/kunit-series.config" ] && KCONFIGS="$KCONFIGS $PROJ/config/kunit-series.config"
+KUNIT_SERIES_CONFIG=${KUNIT_SERIES_CONFIG-$PROJ/config/kunit-series.config}
+[ -f "$KUNIT_SERIES_CONFIG" ] && KCONFIGS="$KCONFIGS $KUNIT_SERIES_CONFIG"
 mkdir -p "$LOGS"
 rm -f "$LOGS"/*
 
@@ -269,7 +271,7 @@ gate_kunit() {
 	local rc=0
 	cat "$LOGS/kunit-build.log" "$LOGS"/kunit-run*.log 2>/dev/null | grep -E '^\[[0-9:]+\] (=|.*(FAILED|CRASHED|SKIPPED))|error' | tail -n 60
 	"$PROJ/scripts/kunit_compare.py" ${KUNIT_FILTER:+--filter "$KUNIT_FILTER"} \
-		"$CK/kunit-base.json" $(sed "s|.*|$CK/kunit-main-&.json|" "$CK/kunit-suites") \
+		--known "$PROJ/config/kunit-known-failures" "$CK/kunit-base.json" $(sed "s|.*|$CK/kunit-main-&.json|" "$CK/kunit-suites") \
 		>"$CK/kunit.summary" || rc=1
 	cat "$CK/kunit.summary"
 	tail -n1 "$CK/kunit.summary" >&3

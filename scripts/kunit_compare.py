@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Compare kunit.py --json results of the series against the base.
 
-usage: kunit_compare.py [--filter SUITE-GLOB] BASE.json|- SERIES.json...
+usage: kunit_compare.py [--filter SUITE-GLOB] [--known FILE] BASE.json|- SERIES.json...
 
-A case that fails with the series but passed (or did not exist) on the base
-is a failure; a case that fails on both is a known base failure: reported,
-not blamed on the series; a case that passed on the base and is missing
-with the series is a failure.  Prints one line per case that is not a plain
-pass and a summary line "kunit: P passed, F failed, S skipped, K known"."""
+A case that fails with the series is a failure, also when it fails on the
+base: a base failure can hide a regression (the base's generic_pt suites
+fail all but two cases, so "fails on the base too" would excuse anything
+there).  Only a case listed in the --known file (lines "suite/case[/param]
+reason", # comments) is a known base failure: reported, not counted as a
+failure.  A case that passed on the base and is missing with the series is
+a failure.  Prints one line per case that is not a plain pass and a summary
+line "kunit: P passed, F failed, S skipped, K known"."""
 import fnmatch
 import json
 import sys
@@ -37,8 +40,16 @@ def load(path):
 def main():
     args = sys.argv[1:]
     glob = None
-    if len(args) >= 2 and args[0] == '--filter':
-        glob = args[1].split('.')[0]
+    allowed = {}
+    while len(args) >= 2 and args[0] in ('--filter', '--known'):
+        if args[0] == '--filter':
+            glob = args[1].split('.')[0]
+        else:
+            with open(args[1], encoding='utf-8') as f:
+                for line in f:
+                    if line.strip() and not line.startswith('#'):
+                        case, _, why = line.strip().partition(' ')
+                        allowed[case] = why
         args = args[2:]
     if len(args) < 2:
         sys.exit('usage: kunit_compare.py [--filter SUITE-GLOB] '
@@ -68,12 +79,14 @@ def main():
         elif status == 'SKIP':
             skipped += 1
             print(f'  SKIP  {case}')
-        elif base.get(case) in ('FAIL', 'ERROR'):
+        elif case in allowed and base.get(case) in ('FAIL', 'ERROR'):
             known += 1
-            print(f'  KNOWN {case}: {status} on the base too')
+            print(f'  KNOWN {case}: {status} on the base too ({allowed[case]})')
         else:
             failed += 1
-            print(f'  FAIL  {case}: {status}')
+            also = (', fails on the base too'
+                    if base.get(case) in ('FAIL', 'ERROR') else '')
+            print(f'  FAIL  {case}: {status}{also}')
     for case, status in sorted(base.items()):
         if status == 'PASS' and case not in head:
             failed += 1
