@@ -252,7 +252,7 @@ kunit_start() {
 	printf '%s\n' $suites >"$CK/kunit-suites"
 	KUNIT_PIDS=
 	for g in $(seq 1 "$KUNIT_PAR"); do
-		mkdir -p "$CK/kx$g/arch/arm64/boot"
+		mkdir -p "$CK/kx$g/arch/arm64/boot"; rm -f "$CK/kx$g.done"
 		cp "$OBJ/.config" "$CK/kx$g/.config"
 		ln -sf "$OBJ/arch/arm64/boot/Image.gz" "$CK/kx$g/arch/arm64/boot/Image.gz"
 		(
@@ -262,6 +262,7 @@ kunit_start() {
 					--qemu_args='$KUNIT_QEMU_ARGS' --timeout=1800 \
 					--json='$CK/kunit-main-$suite.json' '$suite'" || true
 			done
+			date +%s >"$CK/kx$g.done"
 		) >"$LOGS/kunit-run$g.log" 2>&1 &
 		KUNIT_PIDS="$KUNIT_PIDS $!"
 	done
@@ -374,10 +375,13 @@ rm -f "$CK/rig.summary"
 want rig && ! RIG_PHASE=build "$PROJ/scripts/rig.sh" >"$LOGS/rig-build.log" 2>&1 &&
 	echo "     (the rig does not build: ${LOGS#"$PROJ"/}/rig-build.log)"
 # The gates run in subshells: wait for the KUnit run here.
-[ -n "$KUNIT_PIDS" ] && wait $KUNIT_PIDS
+if [ -n "$KUNIT_PIDS" ]; then
+	wait $KUNIT_PIDS
+	t_done=$(cat "$CK"/kx*.done 2>/dev/null | sort -n | tail -n1)
+	echo "     (kunit: build and QEMU runs $((${t_done:-$t_kunit} - t_kunit))s; with the x86 and rig builds beside them $(($(date +%s) - t_kunit))s)"
+fi
 run_gate kunit gate_kunit
 RIG_PHASE=boot run_gate rig gate_rig
-[ -n "$KUNIT_PIDS" ] && echo "     (kunit: $(($(date +%s) - t_kunit))s since its build started)"
 for g in kunit rig; do
 	# Every KUnit case and rig test counts as a test in the closing line.
 	want $g && [ -f "$CK/$g.summary" ] || continue
