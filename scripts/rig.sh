@@ -12,8 +12,7 @@ need_root rig
 CK=${CK:-$BUILD/check}
 CKWT=$CK/linux
 R=$CK/rig
-# virtio is not in the default set yet: see the note in rig/topo/virtio.topo.
-TOPOS=${*:-${RIG_TOPOS:-smmu multi}}
+TOPOS=${*:-${RIG_TOPOS:-smmu multi virtio}}
 # RIG_PHASE=build: only build the kernel, selftests and initramfs (make
 # check overlaps that with KUnit); boot: only boot (make check runs the
 # boots alone: the tests have 30 s timeouts and the edu DMA engine is slow).
