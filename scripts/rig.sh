@@ -15,7 +15,7 @@ R=$CK/rig
 TOPOS=${*:-${RIG_TOPOS:-smmu virtio multi}}
 # RIG_PHASE=build: only build the kernel, selftests and initramfs (make
 # check overlaps that with KUnit); boot: only boot (make check runs the
-# boots alone: the tests have 30 s timeouts and the edu DMA engine is slow).
+# boots beside its one KUnit runner, one topology at a time, see below).
 RIG_PHASE=${RIG_PHASE:-all}
 TIMEOUT=${RIG_TIMEOUT:-900}
 # Under TCG a Cortex-A76 (no SVE, no pointer authentication) is much cheaper
