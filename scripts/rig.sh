@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# rig.sh [TOPOLOGY...]: the DMA rig.  Builds the rig kernel (rig/rig-arm64.config)
-# and the VFIO selftests from the check tree, packs them with busybox and
-# rig/init into an initramfs, boots each topology (rig/topo/NAME.topo) under
-# QEMU, parses the guest's KTAP with kunit.py's parser, and fails a run
-# whose kernel log shows a lockdep splat, KASAN or UBSAN report, kmemleak
-# leak, WARN or BUG.  Prints "rig: P passed, F failed, S skipped, 0 known".
+# rig.sh [TOPOLOGY...]: the DMA rig.  Builds the rig kernels the topologies
+# name (kernel=debug: rig/rig-arm64.config plus rig/rig-debug.config;
+# kernel=lean: rig/rig-arm64.config alone) and the VFIO selftests from the
+# check tree, packs them with busybox and rig/init into an initramfs, boots
+# each topology (rig/topo/NAME.topo) under QEMU, parses the guest's KTAP
+# with kunit.py's parser, and fails a run whose kernel log shows a lockdep
+# splat, KASAN or UBSAN report, kmemleak leak, WARN or BUG.  Prints
+# "rig: P passed, F failed, S skipped, 0 known".
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 need_root rig
@@ -12,7 +14,10 @@ need_root rig
 CK=${CK:-$BUILD/check}
 CKWT=$CK/linux
 R=$CK/rig
-TOPOS=${*:-${RIG_TOPOS:-smmu virtio multi}}
+# The lean-kernel topologies first: make check boots them beside KUnit's
+# QEMU runs, and the debug kernel's guest, the one closest to the tests'
+# 30 s timeouts, meets less of that the later it comes.
+TOPOS=${*:-${RIG_TOPOS:-virtio multi smmu}}
 # RIG_PHASE=build: only build the kernel, selftests and initramfs (make
 # check overlaps that with KUnit); boot: only boot (make check runs the
 # boots beside its one KUnit runner, one topology at a time, see below).
@@ -23,17 +28,53 @@ TIMEOUT=${RIG_TIMEOUT:-900}
 RIG_CPU=${RIG_CPU:-cortex-a76}
 JOBS=${JOBS:-$(nproc)}
 mkdir -p "$R"
-rmake() { in_root "make -s -C '$CKWT' O='$R' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -j$JOBS $*"; }
+
+# The kernel a topology boots (its "kernel" variable, debug by default) and
+# the object directory of each kind; the debug one keeps the rig's own.
+topo_kernel() { (kernel=debug; . "$PROJ/rig/topo/$1.topo"; echo "$kernel"); }
+kernel_dir() {
+	case $1 in
+	debug) echo "$R" ;;
+	lean) echo "$CK/rig-lean" ;;
+	*) die "unknown rig kernel '$1' (debug or lean)" ;;
+	esac
+}
+for t in $TOPOS; do
+	[ -f "$PROJ/rig/topo/$t.topo" ] || die "no topology $t ($PROJ/rig/topo/$t.topo)"
+	kernel_dir "$(topo_kernel "$t")" >/dev/null
+done
+KERNELS=$(for t in $TOPOS; do topo_kernel "$t"; done | sort -u)
+
+# build_kernel KIND: the kernel of KIND in its directory; fails when Kconfig
+# dropped an option of the fragments (an unmet dependency does that silently).
+build_kernel() {
+	local k=$1 d frags o
+	d=$(kernel_dir "$k")
+	frags=$PROJ/rig/rig-arm64.config
+	[ "$k" = debug ] && frags="$frags $PROJ/rig/rig-debug.config"
+	mkdir -p "$d"
+	cat $frags >"$d/.config"
+	in_root "make -s -C '$CKWT' O='$d' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -j$JOBS olddefconfig" || return 1
+	for o in $(cat $frags | sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=y$/\1/p'); do
+		grep -q "^$o=y\$" "$d/.config" || { echo "$o is not set in the $k kernel's .config"; return 1; }
+	done
+	in_root "make -s -C '$CKWT' O='$d' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -j$JOBS Image headers"
+}
 
 if [ "$RIG_PHASE" != boot ]; then
-log "rig: kernel (log: ${R#"$PROJ"/}/build.log)"
-cp "$PROJ/rig/rig-arm64.config" "$R/.config"
-{ rmake olddefconfig && rmake Image headers; } >"$R/build.log" 2>&1 || die "the rig kernel does not build (log: $R/build.log)"
+for k in $KERNELS; do
+	d=$(kernel_dir "$k")
+	log "rig: $k kernel (log: ${d#"$PROJ"/}/build.log)"
+	mkdir -p "$d"
+	build_kernel "$k" >"$d/build.log" 2>&1 || die "the rig's $k kernel does not build (log: $d/build.log)"
+done
 
+# The UAPI headers of either kernel serve the selftests.
 log "rig: VFIO selftests"
+hdr=$(kernel_dir "$(echo "$KERNELS" | head -n1)")/usr/include
 mkdir -p "$R/selftests"
 in_root "make -s -C '$CKWT/tools/testing/selftests/vfio' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
-	OUTPUT='$R/selftests' KHDR_INCLUDES='-isystem $R/usr/include' LDFLAGS='-static -pthread'" \
+	OUTPUT='$R/selftests' KHDR_INCLUDES='-isystem $hdr' LDFLAGS='-static -pthread'" \
 	>"$R/selftests.log" 2>&1 || die "the VFIO selftests do not build (log: $R/selftests.log)"
 
 log "rig: initramfs"
@@ -57,9 +98,10 @@ fi
 # boot_topo T: boot topology T, its console into $R/T.console, the seconds
 # it took into $R/T.secs.
 boot_topo() {
-	local t=$1 f=$PROJ/rig/topo/$1.topo boot=dt qemu_args= qemu_mem=6144 guest_append= append bios= t0
+	local t=$1 f=$PROJ/rig/topo/$1.topo boot=dt qemu_args= qemu_mem=6144 guest_append= append bios= t0 kernel=debug
 	. "$f"
-	append="console=ttyAMA0 rdinit=/init rig.topo=$t $guest_append ${RIG_APPEND:-} loglevel=1 panic=-1 kasan.fault=report hugepagesz=1G hugepages=1 hugepagesz=2M hugepages=64"
+	append="console=ttyAMA0 rdinit=/init rig.topo=$t $guest_append ${RIG_APPEND:-} loglevel=1 panic=-1 hugepagesz=1G hugepages=1 hugepagesz=2M hugepages=64"
+	[ "$kernel" = debug ] && append="$append kasan.fault=report"
 	if [ "$boot" = acpi ]; then
 		bios="-bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
 		append="$append acpi=force"
@@ -67,7 +109,7 @@ boot_topo() {
 	t0=$(date +%s)
 	in_root "timeout $TIMEOUT qemu-system-aarch64 -nodefaults -nographic -serial stdio -no-reboot \
 		-cpu $RIG_CPU -smp 2 -m $qemu_mem $bios $(echo $qemu_args) \
-		-kernel '$R/arch/arm64/boot/Image' -initrd '$R/initramfs.cpio.gz' -append '$append'" \
+		-kernel '$(kernel_dir "$kernel")/arch/arm64/boot/Image' -initrd '$R/initramfs.cpio.gz' -append '$append'" \
 		>"$R/$t.console" 2>&1
 	echo $(($(date +%s) - t0)) >"$R/$t.secs"
 }
@@ -78,9 +120,6 @@ boot_topo() {
 # failures; two at a time, 11 failures in one of two runs; the next one
 # booting when the one before reaches its fault checks passed, but saved
 # only 43 s of 399).
-for t in $TOPOS; do
-	[ -f "$PROJ/rig/topo/$t.topo" ] || die "no topology $t ($PROJ/rig/topo/$t.topo)"
-done
 for t in $TOPOS; do
 	log "rig: booting $t"
 	rm -f "$R/$t.console" "$R/$t.secs"
