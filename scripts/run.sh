@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # make run: the main job.  Apply the series to a clean base, build the rig
-# kernel and guest, boot the `multi` topology (three SMMUv3 instances, an
-# edu device behind each) and show, in plain words, which device sits
-# behind which IOMMU, a DMA through each, and the IOMMU refusing a DMA to
-# an unmapped IOVA.  TOPO=smmu|virtio|multi picks another topology.
+# kernel its topology boots and the guest, boot the `multi` topology (three
+# SMMUv3 instances, an edu device behind each) and show, in plain words,
+# which device sits behind which IOMMU, a DMA through each, and the IOMMU
+# refusing a DMA to an unmapped IOVA.  TOPO=smmu|virtio|multi picks another
+# topology.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need_root run
