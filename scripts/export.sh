@@ -20,6 +20,12 @@ if [ -f "$cover" ]; then
 		s==2 {print}' "$cover" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}')
 fi
 [ -n "$desc" ] || desc=$'IOMMU: domains as page-table storage\n\n(describe the series here)'
+# The posting's version, from the cover letter's "[PATCH vN m/n]" subject
+prefix=PATCH
+if [ -f "$cover" ]; then
+	v=$(sed -n 's/^Subject: \[PATCH v\([0-9][0-9]*\) .*/\1/p' "$cover")
+	[ -z "$v" ] || prefix="PATCH v$v"
+fi
 
 mkdir -p "$BUILD"
 out=$(mktemp -d -p "$BUILD" export.XXXXXX)
@@ -30,6 +36,7 @@ if [ "$n" -gt 0 ]; then
 	in_root "cd '$WT' && git -c core.abbrev=12 -c diff.renames=true -c format.signOff=false \
 		-c branch.main.description=\"\$(cat '$out/.desc')\" \
 		format-patch -q --zero-commit --no-signature --numbered --cover-letter \
+		--subject-prefix='$prefix' \
 		--cover-from-description=subject --base=base --no-binary -o '$out' base..HEAD"
 	rm -f "$out/.desc"
 	# The cover letter is dated like the newest patch, not "now".
