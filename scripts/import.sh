@@ -19,7 +19,8 @@ if [ ! -e "$base_git/.stamp" ]; then
 		GIT_AUTHOR_NAME=Debian GIT_AUTHOR_EMAIL=debian-kernel@lists.debian.org \
 		GIT_COMMITTER_NAME=Debian GIT_COMMITTER_EMAIL=debian-kernel@lists.debian.org \
 		GIT_AUTHOR_DATE='2026-01-01T00:00:00Z' GIT_COMMITTER_DATE='2026-01-01T00:00:00Z' \
-		git commit -q -m '$BASE_PKG $BASE_VERSION' && git tag base && git gc -q --auto"
+		git commit -q -m '$BASE_PKG $BASE_VERSION' && git tag base &&
+		git config gc.auto 0 && git config maintenance.auto false"
 	touch "$base_git/.stamp"
 fi
 
@@ -44,6 +45,7 @@ fi
 in_root "cd '$WT' && (git am --abort >/dev/null 2>&1 || true) &&
 	git config user.name '$name' && git config user.email '$email' &&
 	git config core.abbrev 12 &&
+	git config gc.auto 0 && git config maintenance.auto false &&
 	git fetch -q origin 'refs/tags/base:refs/tags/base' &&
 	git checkout -q -B main base && git reset -q --hard base && git clean -q -fdx"
 
