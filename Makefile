@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all setup import export verify-export check run selftest clean help
+.PHONY: all setup import export verify-export check run selftest base-results clean help
 all: help
 
 help:
@@ -14,6 +14,7 @@ help:
 	@echo "make check          every gate and test on a clean copy of base + series"
 	@echo "make run            the main job: boot the patched kernel under QEMU and show it"
 	@echo "make selftest       the harness's own tests (part of make check)"
+	@echo "make base-results   the base's results that make check compares with (results/base/)"
 
 setup:
 	@$(S)/setup.sh
@@ -35,6 +36,9 @@ run: setup
 
 selftest: setup
 	@$(S)/selftest.sh
+
+base-results: setup
+	@$(S)/base-results.sh
 
 clean:
 	rm -rf build

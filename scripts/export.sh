@@ -42,6 +42,23 @@ if [ "$n" -gt 0 ]; then
 	# The cover letter is dated like the newest patch, not "now".
 	date=$(in_root "git -C '$WT' log -1 --format='%aD' HEAD")
 	sed -i "0,/^Date: .*/s//Date: $date/" "$out"/0000-cover-letter.patch
+	# b4-ready: the cover letter carries the recipients get_maintainer.pl
+	# gives for the patches, one address a line (make check compares them).
+	series_recipients "$WT" $(ls "$out"/[0-9][0-9][0-9][0-9]-*.patch | grep -v '/0000-cover-letter.patch$') \
+		>"$out/.rcpt" || die "get_maintainer.pl failed"
+	python3 - "$out/0000-cover-letter.patch" "$out/.rcpt" <<'PY'
+import sys
+cover, rcpt = sys.argv[1:]
+hdrs = []
+for line in open(rcpt, encoding='utf-8'):
+    name, _, addrs = line.rstrip('\n').partition(': ')
+    if addrs:
+        hdrs.append(f'{name}: ' + ',\n '.join(addrs.split(', ')) + '\n')
+text = open(cover, encoding='utf-8').read()
+i = text.index('\nSubject: ') + 1
+open(cover, 'w', encoding='utf-8').write(text[:i] + ''.join(hdrs) + text[i:])
+PY
+	rm -f "$out/.rcpt"
 	(cd "$out" && ls [0-9][0-9][0-9][0-9]-*.patch | grep -v '^0000-cover-letter.patch$' >series)
 else
 	: >"$out/series"

@@ -5,14 +5,23 @@
 # check tree, packs them with busybox and rig/init into an initramfs, boots
 # each topology (rig/topo/NAME.topo) under QEMU, parses the guest's KTAP
 # with kunit.py's parser, and fails a run whose kernel log shows a lockdep
-# splat, KASAN or UBSAN report, kmemleak leak, WARN or BUG.  Prints
-# "rig: P passed, F failed, S skipped, 0 known".
+# splat, KASAN or UBSAN report, kmemleak leak, WARN or BUG.  Each
+# topology's cases are compared with the base's (results/base/rig-T.txt,
+# made by make base-results): a case that fails fails the run, whether or
+# not it fails on the base (unless config/rig-known-failures lists it), and
+# the comparison is printed.  Prints "rig: P passed, F failed, S skipped,
+# K known; N cases, N same, N fixed, N lost".
+#
+# RIG_KTREE=DIR builds the kernels from DIR instead of the check tree (make
+# base-results: the base's kernel with the series' tests); options of the
+# fragments that DIR's Kconfig does not have are then left out.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 need_root rig
 
 CK=${CK:-$BUILD/check}
 CKWT=$CK/linux
+KTREE=${RIG_KTREE:-$CKWT}
 R=$CK/rig
 # The lean-kernel topologies first: make check boots them beside KUnit's
 # QEMU runs, and the debug kernel's guest, the one closest to the tests'
@@ -54,11 +63,18 @@ build_kernel() {
 	[ "$k" = debug ] && frags="$frags $PROJ/rig/rig-debug.config"
 	mkdir -p "$d"
 	cat $frags >"$d/.config"
-	in_root "make -s -C '$CKWT' O='$d' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -j$JOBS olddefconfig" || return 1
+	in_root "make -s -C '$KTREE' O='$d' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -j$JOBS olddefconfig" || return 1
 	for o in $(cat $frags | sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=y$/\1/p'); do
-		grep -q "^$o=y\$" "$d/.config" || { echo "$o is not set in the $k kernel's .config"; return 1; }
+		grep -q "^$o=y\$" "$d/.config" && continue
+		if [ "$KTREE" != "$CKWT" ] &&
+			! grep -rqx --include='Kconfig*' "config ${o#CONFIG_}" "$KTREE"; then
+			echo "$o: not in $KTREE's Kconfig (an option of the series), left out"
+			continue
+		fi
+		echo "$o is not set in the $k kernel's .config"
+		return 1
 	done
-	in_root "make -s -C '$CKWT' O='$d' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -j$JOBS Image headers"
+	in_root "make -s -C '$KTREE' O='$d' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -j$JOBS Image headers"
 }
 
 if [ "$RIG_PHASE" != boot ]; then
@@ -76,6 +92,11 @@ mkdir -p "$R/selftests"
 in_root "make -s -C '$CKWT/tools/testing/selftests/vfio' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
 	OUTPUT='$R/selftests' KHDR_INCLUDES='-isystem $hdr' LDFLAGS='-static -pthread'" \
 	>"$R/selftests.log" 2>&1 || die "the VFIO selftests do not build (log: $R/selftests.log)"
+log "rig: iommufd selftests"
+mkdir -p "$R/selftests-iommu"
+in_root "make -s -C '$CKWT/tools/testing/selftests/iommu' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+	OUTPUT='$R/selftests-iommu' KHDR_INCLUDES='-isystem $hdr' LDFLAGS='-static -pthread'" \
+	>"$R/selftests-iommu.log" 2>&1 || die "the iommufd selftests do not build (log: $R/selftests-iommu.log)"
 
 log "rig: initramfs"
 rm -rf "$R/initramfs"
@@ -90,6 +111,9 @@ for t in $(cd "$PROJ/rig/topo" && cat *.topo | sed -n 's/^tests[0-9]*="\(.*\)"/\
 	tr ' ' '\n' | sed 's/:.*//' | sort -u); do
 	cp "$R/selftests/$t" "$R/initramfs/tests/"
 done
+for t in $(cd "$PROJ/rig/topo" && cat *.topo | sed -n 's/^suites="\(.*\)"/\1/p' | tr ' ' '\n' | sort -u); do
+	cp "$R/selftests-iommu/$t" "$R/initramfs/tests/"
+done
 in_root "cd '$R/initramfs' && find . | cpio -o -H newc --quiet | gzip -1 >'$R/initramfs.cpio.gz'" ||
 	die "cannot pack the initramfs"
 fi
@@ -100,7 +124,7 @@ fi
 boot_topo() {
 	local t=$1 f=$PROJ/rig/topo/$1.topo boot=dt qemu_args= qemu_mem=6144 guest_append= append bios= t0 kernel=debug
 	. "$f"
-	append="console=ttyAMA0 rdinit=/init rig.topo=$t $guest_append ${RIG_APPEND:-} loglevel=1 panic=-1 hugepagesz=1G hugepages=1 hugepagesz=2M hugepages=64"
+	append="console=ttyAMA0 rdinit=/init rig.topo=$t $guest_append ${RIG_APPEND:-} loglevel=1 panic=-1 hugepagesz=1G hugepages=1 hugepagesz=2M hugepages=128"
 	[ "$kernel" = debug ] && append="$append kasan.fault=report"
 	if [ "$boot" = acpi ]; then
 		bios="-bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
@@ -126,7 +150,22 @@ for t in $TOPOS; do
 	boot_topo "$t"
 done
 
-pass=0 fail=0 skip=0
+# rig_key T: what the base's results of topology T depend on (results/base/
+# rig-T.txt holds them under this key): the base, the rig's kernel
+# configurations, the guest's /init, the topology, the QEMU command line and
+# kernel arguments, and the test programs' sources (the series' selftests:
+# the base has no edu driver for them).  Tool versions are recorded in the
+# file but are not part of the key.
+rig_key() {
+	(echo "$BASE_SHA256"; cat "$PROJ/rig/rig-arm64.config" "$PROJ/rig/rig-debug.config" \
+		"$PROJ/rig/init" "$PROJ/rig/topo/$1.topo"; declare -f boot_topo; echo "$RIG_CPU"
+	in_root "git -C '$CKWT' rev-parse main:tools/testing/selftests") | sha256sum | cut -c1-32
+}
+# RIG_BASE_OUT=DIR (make base-results): write each topology's results there
+# as the base's, instead of comparing with them.
+BASE_OUT=${RIG_BASE_OUT:-}
+KNOWN=$PROJ/config/rig-known-failures
+pass=0 fail=0 skip=0 known=0 cases=0 same=0 fixed=0 lost=0 other=0
 # Lockdep and WARN print "WARNING:", KASAN "BUG: KASAN:", kmemleak
 # "unreferenced object"; scanned in the kernel's part of the console only.
 splats='(BUG:|WARNING:|Oops|Kernel panic|UBSAN:|unreferenced object|suspected memory leak|Out of memory:)'
@@ -138,8 +177,34 @@ for t in $TOPOS; do
 	rm -f "$R/$t.json"
 	in_root "cd '$CKWT' && python3 tools/testing/kunit/kunit.py parse --json='$R/$t.json' '$R/$t.ktap'" \
 		>"$R/$t.parse" 2>&1
-	"$PROJ/scripts/kunit_compare.py" - "$R/$t.json" >"$R/$t.summary"
-	read -r p f s k < <(sed -n 's/^kunit: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped, \([0-9]*\) known/\1 \2 \3 \4/p' "$R/$t.summary")
+	key=$(rig_key "$t") bres=$BASE_RESULTS/rig-$t.txt
+	if [ -n "$BASE_OUT" ]; then
+		grep -q '^==== rig: end ====' "$R/$t.console" ||
+			die "$t: the base's guest did not finish (console: $R/$t.console)"
+		mkdir -p "$BASE_OUT"
+		{
+			echo "# The base's results on rig topology $t (make base-results): the base's"
+			echo "# kernel, the series' test programs.  Compared case by case by rig.sh."
+			echo "# key: $key"
+			echo "# tools: $(in_root "aarch64-linux-gnu-gcc --version | head -n1; qemu-system-aarch64 --version | head -n1" | tr '\n' ' ')"
+			"$PROJ/scripts/kunit_compare.py" --dump "$R/$t.json"
+		} >"$BASE_OUT/rig-$t.txt" || die "$t: no results to keep (console: $R/$t.console)"
+		echo "rig $t: the base's results in ${BASE_OUT#"$PROJ"/}/rig-$t.txt: $(grep -c '^PASS ' "$BASE_OUT/rig-$t.txt") of $(grep -vc '^#' "$BASE_OUT/rig-$t.txt") cases pass"
+		continue
+	fi
+	stale=
+	if [ ! -f "$bres" ]; then
+		stale="no base results ${bres#"$PROJ"/}"
+	elif ! grep -qx "# key: $key" "$bres"; then
+		stale="${bres#"$PROJ"/} is for key $(sed -n 's/^# key: //p' "$bres"), the rig's is now $key"
+	fi
+	"$PROJ/scripts/kunit_compare.py" --known "$KNOWN" "${stale:+/nonexistent}${stale:-$bres}" "$R/$t.json" >"$R/$t.summary"
+	read -r p f s k c sa fx l o < <(sed -n 's/^kunit: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped, \([0-9]*\) known; \([0-9]*\) cases, \([0-9]*\) same, \([0-9]*\) fixed, \([0-9]*\) lost\(, [0-9]*\)\{0,1\}.*/\1 \2 \3 \4 \5 \6 \7 \8 x\9/p' "$R/$t.summary")
+	o=${o#x, }; o=${o#x}
+	if [ -n "$stale" ]; then
+		echo "  FAIL  $t: $stale: run make base-results and commit results/"
+		f=$((${f:-0} + 1))
+	fi
 	if ! grep -q '^==== rig: end ====' "$R/$t.console"; then
 		echo "  FAIL  $t: the guest did not finish (crash, hang or timeout after ${secs}s)"
 		f=$((${f:-0} + 1))
@@ -154,9 +219,12 @@ for t in $TOPOS; do
 		grep -aE "$splats" "$R/$t.klog" | head -n 5 | sed 's/^/          /'
 		f=$((${f:-0} + 1))
 	fi
-	grep -E '^  (FAIL|SKIP)' "$R/$t.summary" | sed "s/^  \([A-Z]*\) */  \1  $t: /"
-	echo "rig $t: ${p:-0} passed, ${f:-0} failed, ${s:-0} skipped in ${secs}s (console: ${R#"$PROJ"/}/$t.console)"
-	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0}))
+	grep -E '^  (FAIL|SKIP|KNOWN|FIXED|LOST)' "$R/$t.summary" | sed "s/^  \([A-Z]*\) */  \1  $t: /"
+	echo "rig $t: ${p:-0} passed, ${f:-0} failed, ${s:-0} skipped, ${k:-0} known in ${secs}s; against the base: ${c:-0} cases, ${sa:-0} same, ${fx:-0} fixed, ${l:-0} lost (console: ${R#"$PROJ"/}/$t.console)"
+	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0})); known=$((known + ${k:-0}))
+	cases=$((cases + ${c:-0})); same=$((same + ${sa:-0})); fixed=$((fixed + ${fx:-0}))
+	lost=$((lost + ${l:-0})); other=$((other + ${o:-0}))
 done
-echo "rig: $pass passed, $fail failed, $skip skipped, 0 known"
-[ $fail = 0 ]
+[ -z "$BASE_OUT" ] || exit 0
+echo "rig: $pass passed, $fail failed, $skip skipped, $known known; $cases cases, $same same, $fixed fixed, $lost lost$([ "$other" = 0 ] || echo ", $other other")"
+[ $fail = 0 ] && [ $lost = 0 ]

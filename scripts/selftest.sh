@@ -70,7 +70,7 @@ mkseries() {
 }
 
 echo "TAP version 13"
-echo "1..17"
+echo "1..20"
 
 good_edit="sed -i 's|rather large, i.e. multiple gigabytes in size.|&\\n\\t * This is counted per NUMA node.|' drivers/iommu/iommu-pages.c"
 mkseries good "$good_edit && git commit -q -s -a -m 'iommu/pages: Note that accounting is per node' -m 'A throwaway patch for the harness self-test.'" ||
@@ -82,6 +82,8 @@ mkseries bisect "sed -i 's|#include <linux/msi.h>|&\\n#include <linux/selftest-m
 mkseries checkpatch "$good_edit && git commit -q -a -m 'iommu/pages: A patch without Signed-off-by' -m 'A throwaway patch for the harness self-test.'"
 mkseries kunit "sed -i '/^static void arm_smmu_v3_write_ste_test_bypass_to_abort(struct kunit \\*test)/,/^{/s/^{/{\\n\\tKUNIT_EXPECT_EQ(test, 1, 2);/' drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-test.c &&
 	git commit -q -s -a -m 'iommu/arm-smmu-v3: Add a failing KUnit expectation' -m 'A throwaway patch for the harness self-test.'"
+mkseries orphan "echo 'A file no MAINTAINERS entry covers.' >selftest-orphan.txt && git add -f selftest-orphan.txt &&
+	git commit -q -s -m 'Add a file without a maintainer' -m 'A throwaway patch for the harness self-test.'"
 cp -r "$T/good" "$T/noapply"
 sed -i 's|rather large, i.e. multiple gigabytes|rather large, e.g. several gigabytes|' "$T"/noapply/0001-*.patch
 
@@ -100,6 +102,18 @@ expect_fail "checkpatch fails on a patch without Signed-off-by" "FAIL checkpatch
 expect_fail "kunit fails on a failing KUnit case" \
 	"FAIL +arm-smmu-v3-kunit-test/arm_smmu_v3_write_ste_test_bypass_to_abort" \
 	env SERIES_DIR="$T/kunit" GATES="apply kunit" KUNIT_FILTER="arm-smmu-v3-kunit-test" "$S/check.sh"
+mkdir -p "$T/stale"
+sed 's/^# key: .*/# key: 0123456789abcdef0123456789abcdef/' "$BASE_RESULTS/kunit.txt" >"$T/stale/kunit.txt"
+expect_fail "kunit fails when the base's results are for another key" \
+	"kunit.txt is for key 0123456789abcdef0123456789abcdef.*run make base-results" \
+	env SERIES_DIR="$T/good" GATES="apply kunit" KUNIT_FILTER="arm-smmu-v3-kunit-test" BASE_RESULTS="$T/stale" "$S/check.sh"
+printf '# key: x\nPASS s/a\nFAIL s/b\n' >"$T/lost.txt"
+echo '{"name": "KUnit Test Group", "sub_groups": [{"name": "s", "test_cases": [{"name": "a", "status": "SKIP"}, {"name": "b", "status": "PASS"}]}]}' >"$T/lost.json"
+expect_fail "the comparison fails on a case that passed on the base and does not now" \
+	"2 cases, 0 same, 1 fixed, 1 lost" "$S/kunit_compare.py" "$T/lost.txt" "$T/lost.json"
+expect_fail "maintainers fails on a new file that no MAINTAINERS entry covers" \
+	"no MAINTAINERS entry names a maintainer for selftest-orphan.txt" \
+	env SERIES_DIR="$T/orphan" GATES="apply maintainers" "$S/check.sh"
 
 # --- the work tree guards ----------------------------------------------------
 SERIES_DIR=$T/good FORCE=1 "$S/import.sh" >/dev/null 2>&1

@@ -54,9 +54,10 @@ EOS
 fi
 
 # Guest userspace for the DMA rig, from Debian's arm64 architecture: libuuid
-# (the VFIO selftests link it) installed, busybox-static unpacked into
-# $CACHE/guest/busybox (its maintainer scripts would run an arm64 binary).
-GUEST_PKGS="uuid-dev:arm64"
+# (the VFIO selftests link it) and libcap (the iommufd selftests) installed,
+# busybox-static unpacked into $CACHE/guest/busybox (its maintainer scripts
+# would run an arm64 binary).
+GUEST_PKGS="uuid-dev:arm64 libcap-dev:arm64"
 GUEST_STAMP=$(echo "$GUEST_PKGS busybox-static:arm64" | sha256sum | cut -c1-16)
 if [ "$(cat "$ROOTFS/.stamp-guest" 2>/dev/null)" != "$GUEST_STAMP" ]; then
 	log "installing arm64 guest packages in the root"
