@@ -23,6 +23,11 @@ import json
 import sys
 
 
+# kunit.py's statuses (kunit_parser.TestStatus)
+STATUSES = ('PASS', 'FAIL', 'SKIP', 'TEST_CRASHED', 'NO_TESTS',
+            'FAILURE_TO_PARSE_TESTS', 'ERROR')
+
+
 def flatten(group, prefix=''):
     out = {}
     name = group.get('name', '')
@@ -44,6 +49,8 @@ def load(path):
                 for line in f:
                     if line.strip() and not line.startswith('#'):
                         status, _, case = line.rstrip('\n').partition(' ')
+                        if status not in STATUSES or not case:
+                            raise ValueError(f'{path}: bad line {line!r}')
                         out[case] = status
                 return out
             return flatten(json.load(f))
@@ -76,8 +83,11 @@ def main():
             with open(args[1], encoding='utf-8') as f:
                 for line in f:
                     if line.strip() and not line.startswith('#'):
-                        case, _, why = line.strip().partition(' ')
-                        allowed[case] = why
+                        # "case<TAB>reason"; a case without spaces may be
+                        # followed by a space instead
+                        sep = '\t' if '\t' in line else ' '
+                        case, _, why = line.strip().partition(sep)
+                        allowed[case] = why.strip()
         args = args[2:]
     if len(args) < 2:
         sys.exit('usage: kunit_compare.py [--filter SUITE-GLOB] '

@@ -70,12 +70,16 @@ kunit_base_key() {
 # To already.  No git history (the base is a tarball) and no Fixes: authors;
 # a fixed Perl hash seed keeps the order from run to run.
 series_recipients() {
-	local tree=$1 gm
+	local tree=$1 gm to cc rc=0
 	shift
 	gm="cd '$tree' && PERL_HASH_SEED=0 PERL_PERTURB_KEYS=0 scripts/get_maintainer.pl --nogit --nogit-fallback --nogit-chief-penguins --norolestats --nofixes"
-	in_root "$gm --nol $* 2>/dev/null" >"$BUILD/.to" || return 1
-	in_root "$gm --nom $* 2>/dev/null" | grep -vxF -f "$BUILD/.to" >"$BUILD/.cc"
-	echo "To: $(paste -sd, "$BUILD/.to" | sed 's/,/, /g')"
-	echo "Cc: $(paste -sd, "$BUILD/.cc" | sed 's/,/, /g')"
-	rm -f "$BUILD/.to" "$BUILD/.cc"
+	mkdir -p "$BUILD"
+	to=$(mktemp -p "$BUILD") cc=$(mktemp -p "$BUILD")
+	in_root "$gm --nol $* 2>/dev/null" >"$to" && in_root "$gm --nom $* 2>/dev/null" >"$cc" || rc=1
+	if [ $rc = 0 ]; then
+		[ -s "$to" ] && echo "To: $(paste -sd, "$to" | sed 's/,/, /g')"
+		grep -vxF -f "$to" "$cc" | paste -sd, | sed -n 's/,/, /g; s/^./Cc: &/p'
+	fi
+	rm -f "$to" "$cc"
+	return $rc
 }

@@ -29,7 +29,8 @@ R=$CK/rig
 TOPOS=${*:-${RIG_TOPOS:-virtio multi smmu}}
 # RIG_PHASE=build: only build the kernel, selftests and initramfs (make
 # check overlaps that with KUnit); boot: only boot (make check runs the
-# boots beside its one KUnit runner, one topology at a time, see below).
+# boots beside its one KUnit runner, one topology at a time, see below);
+# key: print each topology's key of the base's results (below), nothing else.
 RIG_PHASE=${RIG_PHASE:-all}
 TIMEOUT=${RIG_TIMEOUT:-900}
 # Under TCG a Cortex-A76 (no SVE, no pointer authentication) is much cheaper
@@ -66,8 +67,8 @@ build_kernel() {
 	in_root "make -s -C '$KTREE' O='$d' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -j$JOBS olddefconfig" || return 1
 	for o in $(cat $frags | sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=y$/\1/p'); do
 		grep -q "^$o=y\$" "$d/.config" && continue
-		if [ "$KTREE" != "$CKWT" ] &&
-			! grep -rqx --include='Kconfig*' "config ${o#CONFIG_}" "$KTREE"; then
+		if [ "$KTREE" != "$CKWT" ] && ! grep -rqE --include='Kconfig*' \
+			"^(menu)?config[[:space:]]+${o#CONFIG_}[[:space:]]*\$" "$KTREE"; then
 			echo "$o: not in $KTREE's Kconfig (an option of the series), left out"
 			continue
 		fi
@@ -77,7 +78,7 @@ build_kernel() {
 	in_root "make -s -C '$KTREE' O='$d' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -j$JOBS Image headers"
 }
 
-if [ "$RIG_PHASE" != boot ]; then
+if [ "$RIG_PHASE" = all ] || [ "$RIG_PHASE" = build ]; then
 for k in $KERNELS; do
 	d=$(kernel_dir "$k")
 	log "rig: $k kernel (log: ${d#"$PROJ"/}/build.log)"
@@ -145,6 +146,7 @@ boot_topo() {
 # booting when the one before reaches its fault checks passed, but saved
 # only 43 s of 399).
 for t in $TOPOS; do
+	[ "$RIG_PHASE" != key ] || break
 	log "rig: booting $t"
 	rm -f "$R/$t.console" "$R/$t.secs"
 	boot_topo "$t"
@@ -153,14 +155,23 @@ done
 # rig_key T: what the base's results of topology T depend on (results/base/
 # rig-T.txt holds them under this key): the base, the rig's kernel
 # configurations, the guest's /init, the topology, the QEMU command line and
-# kernel arguments, and the test programs' sources (the series' selftests:
-# the base has no edu driver for them).  Tool versions are recorded in the
-# file but are not part of the key.
+# kernel arguments (boot_topo and the values it uses), and the test
+# programs' sources: the series' tools/ (the base has no edu driver for the
+# VFIO selftests) and the iommufd selftest's uapi header, which the series'
+# tree gives them.  Tool versions are recorded in the file but are not part
+# of the key.
 rig_key() {
+	local src
+	src=$(in_root "git -C '$CKWT' rev-parse main:tools main:drivers/iommu/iommufd/iommufd_test.h") ||
+		die "cannot name the test sources of the rig's key"
 	(echo "$BASE_SHA256"; cat "$PROJ/rig/rig-arm64.config" "$PROJ/rig/rig-debug.config" \
-		"$PROJ/rig/init" "$PROJ/rig/topo/$1.topo"; declare -f boot_topo; echo "$RIG_CPU"
-	in_root "git -C '$CKWT' rev-parse main:tools/testing/selftests") | sha256sum | cut -c1-32
+		"$PROJ/rig/init" "$PROJ/rig/topo/$1.topo"; declare -f boot_topo
+	echo "cpu=$RIG_CPU append=${RIG_APPEND:-} timeout=$TIMEOUT"; echo "$src") | sha256sum | cut -c1-32
 }
+if [ "$RIG_PHASE" = key ]; then
+	for t in $TOPOS; do echo "$t $(rig_key "$t")"; done
+	exit 0
+fi
 # RIG_BASE_OUT=DIR (make base-results): write each topology's results there
 # as the base's, instead of comparing with them.
 BASE_OUT=${RIG_BASE_OUT:-}
@@ -188,7 +199,9 @@ for t in $TOPOS; do
 			echo "# key: $key"
 			echo "# tools: $(in_root "aarch64-linux-gnu-gcc --version | head -n1; qemu-system-aarch64 --version | head -n1" | tr '\n' ' ')"
 			"$PROJ/scripts/kunit_compare.py" --dump "$R/$t.json"
-		} >"$BASE_OUT/rig-$t.txt" || die "$t: no results to keep (console: $R/$t.console)"
+		} >"$BASE_OUT/rig-$t.txt.tmp" && grep -q '^[A-Z]' "$BASE_OUT/rig-$t.txt.tmp" ||
+			die "$t: no results to keep (console: $R/$t.console)"
+		mv "$BASE_OUT/rig-$t.txt.tmp" "$BASE_OUT/rig-$t.txt"
 		echo "rig $t: the base's results in ${BASE_OUT#"$PROJ"/}/rig-$t.txt: $(grep -c '^PASS ' "$BASE_OUT/rig-$t.txt") of $(grep -vc '^#' "$BASE_OUT/rig-$t.txt") cases pass"
 		continue
 	fi
@@ -199,8 +212,16 @@ for t in $TOPOS; do
 		stale="${bres#"$PROJ"/} is for key $(sed -n 's/^# key: //p' "$bres"), the rig's is now $key"
 	fi
 	"$PROJ/scripts/kunit_compare.py" --known "$KNOWN" "${stale:+/nonexistent}${stale:-$bres}" "$R/$t.json" >"$R/$t.summary"
+	rc=$?
+	p= f= s= k= c= sa= fx= l= o=
 	read -r p f s k c sa fx l o < <(sed -n 's/^kunit: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped, \([0-9]*\) known; \([0-9]*\) cases, \([0-9]*\) same, \([0-9]*\) fixed, \([0-9]*\) lost\(, [0-9]*\)\{0,1\}.*/\1 \2 \3 \4 \5 \6 \7 \8 x\9/p' "$R/$t.summary")
 	o=${o#x, }; o=${o#x}
+	# kunit_compare.py exits 0 or 1 with a summary line; anything else
+	# (a crash, an unreadable file) must not read as "0 failed".
+	if [ "$rc" -gt 1 ] || [ -z "$p" ]; then
+		echo "  FAIL  $t: the comparison gave no summary (exit $rc, ${R#"$PROJ"/}/$t.summary)"
+		f=$((${f:-0} + 1))
+	fi
 	if [ -n "$stale" ]; then
 		echo "  FAIL  $t: $stale: run make base-results and commit results/"
 		f=$((${f:-0} + 1))

@@ -70,7 +70,7 @@ mkseries() {
 }
 
 echo "TAP version 13"
-echo "1..20"
+echo "1..21"
 
 good_edit="sed -i 's|rather large, i.e. multiple gigabytes in size.|&\\n\\t * This is counted per NUMA node.|' drivers/iommu/iommu-pages.c"
 mkseries good "$good_edit && git commit -q -s -a -m 'iommu/pages: Note that accounting is per node' -m 'A throwaway patch for the harness self-test.'" ||
@@ -111,6 +111,11 @@ printf '# key: x\nPASS s/a\nFAIL s/b\n' >"$T/lost.txt"
 echo '{"name": "KUnit Test Group", "sub_groups": [{"name": "s", "test_cases": [{"name": "a", "status": "SKIP"}, {"name": "b", "status": "PASS"}]}]}' >"$T/lost.json"
 expect_fail "the comparison fails on a case that passed on the base and does not now" \
 	"2 cases, 0 same, 1 fixed, 1 lost" "$S/kunit_compare.py" "$T/lost.txt" "$T/lost.json"
+cp -r "$T/good" "$T/rcpt"
+sed -i '/^To: /s/^To: .*/To: Somebody Else <somebody@example.org>/' "$T/rcpt/0000-cover-letter.patch"
+expect_fail "maintainers fails when the cover letter's To/Cc are not what get_maintainer.pl gives" \
+	"the cover letter's recipients are not what get_maintainer.pl gives" \
+	env SERIES_DIR="$T/rcpt" GATES="apply maintainers" "$S/check.sh"
 expect_fail "maintainers fails on a new file that no MAINTAINERS entry covers" \
 	"no MAINTAINERS entry names a maintainer for selftest-orphan.txt" \
 	env SERIES_DIR="$T/orphan" GATES="apply maintainers" "$S/check.sh"
