@@ -467,7 +467,7 @@ run_gate kunit gate_kunit
 for g in kunit rig; do
 	# Every KUnit case and rig test counts as a test in the closing line.
 	want $g && [ -f "$CK/$g.summary" ] || continue
-	read -r p f s k < <(sed -n 's/^[a-z]*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped, \([0-9]*\) known/\1 \2 \3 \4/p' "$CK/$g.summary" | tail -n1)
+	read -r p f s k < <(sed -n 's/^[a-z]*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped, \([0-9]*\) known.*/\1 \2 \3 \4/p' "$CK/$g.summary" | tail -n1)
 	npass=$((npass + ${p:-0})); nfail=$((nfail + ${f:-0})); nskip=$((nskip + ${s:-0} + ${k:-0}))
 done
 
