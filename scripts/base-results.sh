@@ -4,12 +4,14 @@
 # was computed for (make check fails while a key does not match):
 #   kunit.txt     the KUnit suites of config/kunit.config (with the base's
 #                 drivers/iommu/generic_pt/.kunitconfig), one boot
+#   kunit-um.txt  the base's drivers/iommu/generic_pt/.kunitconfig under UML
 #   rig-T.txt     rig topology T: the base's kernels (rig/*.config, less
 #                 the options the series adds) running the series' test
 #                 programs (VFIO selftests with the edu driver, iommufd
 #                 selftests) and rig/init
 # Run it when make check says a key changed, then commit results/.
-# BASE_RESULTS_WHAT="kunit rig" chooses what to compute (both by default);
+# BASE_RESULTS_WHAT="kunit kunit-um rig" chooses what to compute (all by
+# default);
 # BASE_RESULTS=DIR writes elsewhere.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -17,7 +19,7 @@ need_root base-results
 
 CK=$BUILD/base-results
 OUT=$BASE_RESULTS
-WHAT=${BASE_RESULTS_WHAT:-kunit rig}
+WHAT=${BASE_RESULTS_WHAT:-kunit kunit-um rig}
 JOBS=${JOBS:-$(nproc)}
 mkdir -p "$CK" "$OUT"
 
@@ -54,6 +56,26 @@ if [[ " $WHAT " == *" kunit "* ]]; then
 		"$PROJ/scripts/kunit_compare.py" --dump "$CK/kunit.json"
 	} >"$OUT/kunit.txt.tmp" && mv "$OUT/kunit.txt.tmp" "$OUT/kunit.txt"
 	log "base-results: ${OUT#"$PROJ"/}/kunit.txt: $(grep -c '^PASS ' "$OUT/kunit.txt") of $(grep -vc '^#' "$OUT/kunit.txt") cases pass"
+fi
+
+if [[ " $WHAT " == *" kunit-um "* ]]; then
+	log "base-results: generic_pt under UML on the base (log: ${CK#"$PROJ"/}/kunit-um.log)"
+	rm -f "$CK/kunit-um.json"
+	in_root "cd '$BT' && python3 tools/testing/kunit/kunit.py run --arch=um \
+		--build_dir='$CK/um' --jobs=$JOBS --timeout=600 \
+		--kunitconfig=drivers/iommu/generic_pt/.kunitconfig \
+		--json='$CK/kunit-um.json' '$KUNIT_UM_GLOB'" >"$CK/kunit-um.log" 2>&1
+	python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$CK/kunit-um.json" 2>/dev/null &&
+		"$PROJ/scripts/kunit_compare.py" --dump "$CK/kunit-um.json" | grep -q . ||
+		die "UML KUnit on the base gave no results (log: $CK/kunit-um.log)"
+	{
+		echo "# The base's generic_pt KUnit suites $KUNIT_UM_GLOB under UML (make base-results), compared"
+		echo "# case by case by make check."
+		echo "# key: $(kunit_um_base_key)"
+		echo "# tools: $(in_root "gcc --version | head -n1" | tr '\n' ' ')"
+		"$PROJ/scripts/kunit_compare.py" --dump "$CK/kunit-um.json"
+	} >"$OUT/kunit-um.txt.tmp" && mv "$OUT/kunit-um.txt.tmp" "$OUT/kunit-um.txt"
+	log "base-results: ${OUT#"$PROJ"/}/kunit-um.txt: $(grep -c '^PASS ' "$OUT/kunit-um.txt") of $(grep -vc '^#' "$OUT/kunit-um.txt") cases pass"
 fi
 
 if [[ " $WHAT " == *" rig "* ]]; then

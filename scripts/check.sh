@@ -17,9 +17,9 @@ OBJW=$CK/arm64-w1
 LOGS=$CK/logs
 GATES=${GATES:-apply bisect w1 checkpatch maintainers sparse coccicheck kernel-doc kunit x86 rig selftest}
 JOBS=${JOBS:-$(nproc)}
-# Two KUnit runners: the four generic_pt *_iommu_test suites are 70-145 s
-# each under TCG, the rest about a second.
-KUNIT_PAR=${KUNIT_PAR:-2}
+# KUnit runners for the arm64 suites, each suite in a boot of its own. The
+# generic_pt suites of KUNIT_UM_GLOB (lib.sh) run under UML instead.
+KUNIT_PAR=${KUNIT_PAR:-1}
 # kunit.config: suites the base has; kunit-series.config: suites the series
 # adds (KUNIT_SERIES_CONFIG= for a series that adds none, as the self-test's).
 KCONFIGS_BASE=$PROJ/config/kunit.config
@@ -265,15 +265,42 @@ kunit_image() {
 # by make base-results) under a key of what determines them (lib.sh's
 # kunit_base_key): a cold check neither builds nor boots the base.
 kunit_base_start() {
-	local key
-	key=$(kunit_base_key)
+	local f key
 	KUNIT_BASE_JSON=$BASE_RESULTS/kunit.txt
+	KUNIT_UM_BASE=$BASE_RESULTS/kunit-um.txt
 	KUNIT_BASE_STALE=
-	if [ ! -f "$KUNIT_BASE_JSON" ]; then
-		KUNIT_BASE_STALE="no base results ${KUNIT_BASE_JSON#"$PROJ"/}"
-	elif ! grep -qx "# key: $key" "$KUNIT_BASE_JSON"; then
-		KUNIT_BASE_STALE="${KUNIT_BASE_JSON#"$PROJ"/} is for key $(sed -n 's/^# key: //p' "$KUNIT_BASE_JSON"), the check's is now $key"
-	fi
+	for f in "$KUNIT_BASE_JSON:$(kunit_base_key)" "$KUNIT_UM_BASE:$(kunit_um_base_key)"; do
+		key=${f##*:} f=${f%:*}
+		if [ ! -f "$f" ]; then
+			KUNIT_BASE_STALE="no base results ${f#"$PROJ"/}"
+		elif ! grep -qx "# key: $key" "$f"; then
+			KUNIT_BASE_STALE="${f#"$PROJ"/} is for key $(sed -n 's/^# key: //p' "$f"), the check's is now $key"
+		else
+			continue
+		fi
+		break
+	done
+}
+
+# um_suites: the suites of the UML run (those of the base's UML results)
+um_suites() {
+	sed -n 's|^[A-Z_]* \([^/]*\)/.*|\1|p' "$KUNIT_UM_BASE" 2>/dev/null | sort -u
+}
+
+# kunit_um_start: the KUNIT_UM_GLOB suites of generic_pt's .kunitconfig
+# under UML, in the background (not with KUNIT_FILTER, which names arm64
+# suites)
+kunit_um_start() {
+	rm -f "$CK/kunit-um.json" "$CK/kum.done"
+	[ -z "${KUNIT_FILTER:-}" ] && [ -f "$CKWT/drivers/iommu/generic_pt/.kunitconfig" ] || return 0
+	(
+		in_root "cd '$CKWT' && python3 tools/testing/kunit/kunit.py run --arch=um \
+			--build_dir='$CK/um' --jobs=$JOBS --timeout=600 \
+			--kunitconfig=drivers/iommu/generic_pt/.kunitconfig \
+			--json='$CK/kunit-um.json' '$KUNIT_UM_GLOB'" || true
+		date +%s >"$CK/kum.done"
+	) >"$LOGS/kunit-um.log" 2>&1 &
+	KUNIT_PIDS="$KUNIT_PIDS $!"
 }
 
 kunit_start() {
@@ -283,14 +310,12 @@ kunit_start() {
 		echo "kunit.py build failed" >"$LOGS/kunit-run.log"
 		return 1
 	fi
-	# The generic_pt suites take many minutes under TCG: run the suites in
-	# KUNIT_PAR kernels at once, each suite in a boot of its own, dealt out
-	# in turn (the slow *_iommu_test ones first).  Each runner has a build
+	# The arm64 suites less those UML runs, each in a boot of its own,
+	# dealt out in turn to KUNIT_PAR kernels. Each runner has a build
 	# directory of its own (kunit.py writes test.log there) holding the
 	# one kernel image.
 	suites=$(kunit exec --list_suites ${KUNIT_FILTER:+"'$KUNIT_FILTER'"} 2>/dev/null |
-		sed -n 's/^\[[0-9:]*\] //; /^[a-z0-9_-]*$/p' | sort | awk '/_iommu_test$/ {print 0, $0; next} {print 1, $0}' |
-		sort -k1,1n -s | cut -d' ' -f2)
+		sed -n 's/^\[[0-9:]*\] //; /^[a-z0-9_-]*$/p' | sort | grep -vxF -f <(um_suites; echo /))
 	[ -n "$suites" ] || suites=${KUNIT_FILTER:-'*'}
 	printf '%s\n' $suites >"$CK/kunit-suites"
 	for g in $(seq 1 "$KUNIT_PAR"); do
@@ -316,11 +341,18 @@ gate_kunit() {
 		echo "$KUNIT_BASE_STALE: run make base-results" >&3
 		return 1
 	fi
-	cp "$KUNIT_BASE_JSON" "$CK/kunit-base.txt"
-	cat "$LOGS/kunit-build.log" "$LOGS"/kunit-run*.log 2>/dev/null | grep -E '^\[[0-9:]+\] (=|.*(FAILED|CRASHED|SKIPPED))|error' | tail -n 60
+	# The base: its arm64 results for the suites arm64 runs, its UML
+	# results for the others
+	{
+		grep -v -f <(um_suites | sed 's|.*|^[A-Z_]* &/|') "$KUNIT_BASE_JSON"
+		[ -n "${KUNIT_FILTER:-}" ] || cat "$KUNIT_UM_BASE"
+	} >"$CK/kunit-base.txt"
+	cat "$LOGS/kunit-build.log" "$LOGS"/kunit-run*.log "$LOGS/kunit-um.log" 2>/dev/null |
+		grep -E '^\[[0-9:]+\] (=|.*(FAILED|CRASHED|SKIPPED))|error' | tail -n 60
 	"$PROJ/scripts/kunit_compare.py" ${KUNIT_FILTER:+--filter "$KUNIT_FILTER"} \
-		--known "$PROJ/config/kunit-known-failures" "$CK/kunit-base.txt" $(sed "s|.*|$CK/kunit-main-&.json|" "$CK/kunit-suites") \
-		>"$CK/kunit.summary" || rc=1
+		--known "$PROJ/config/kunit-known-failures" "$CK/kunit-base.txt" \
+		$(sed "s|.*|$CK/kunit-main-&.json|" "$CK/kunit-suites") \
+		$([ -n "${KUNIT_FILTER:-}" ] || echo "$CK/kunit-um.json") >"$CK/kunit.summary" || rc=1
 	cat "$CK/kunit.summary"
 	tail -n1 "$CK/kunit.summary" >&3
 	return $rc
@@ -418,12 +450,13 @@ cp "$OBJ/.config" "$CK/config.full"
 
 # KUnit first: its QEMU runs are the longest part of a warm run, and they go
 # on in the background while the gates below build.
-KUNIT_PIDS= KUNIT_BASE_JSON=/nonexistent KUNIT_BASE_STALE=
+KUNIT_PIDS= KUNIT_BASE_JSON=/nonexistent KUNIT_UM_BASE=/nonexistent KUNIT_BASE_STALE=
 t_kunit=$(date +%s)
 if want kunit; then
 	kunit_base_start
 	checkout main
 	kunit_start
+	kunit_um_start
 fi
 
 # The base's diagnostics in the touched files.
@@ -460,7 +493,7 @@ RIG_PHASE=boot run_gate rig gate_rig
 # The gates run in subshells: wait for the KUnit runs here.
 if [ -n "$KUNIT_PIDS" ]; then
 	wait $KUNIT_PIDS
-	t_done=$(cat "$CK"/kx*.done 2>/dev/null | sort -n | tail -n1)
+	t_done=$(cat "$CK"/kx*.done "$CK"/kum.done 2>/dev/null | sort -n | tail -n1)
 	echo "     (kunit: builds and QEMU runs $((${t_done:-$t_kunit} - t_kunit))s, beside the other gates and the rig; all done after $(($(date +%s) - t_kunit))s)"
 fi
 run_gate kunit gate_kunit

@@ -63,6 +63,19 @@ kunit_base_key() {
 		sha256sum | cut -c1-32
 }
 
+# The generic_pt suites that run under UML instead of arm64 TCG: the four
+# *_iommu_test suites take 100-260 s each under TCG (test_random_map maps
+# random ranges of up to 1G and reads every page back) and 29 s together
+# natively; the *_fmt_test suites take a second and stay on arm64.
+KUNIT_UM_GLOB='*_iommu_test'
+
+# kunit_um_base_key: what the base's generic_pt results under UML
+# (results/base/kunit-um.txt) depend on: the base (its own
+# generic_pt/.kunitconfig is the configuration) and the architecture.
+kunit_um_base_key() {
+	(echo "$BASE_SHA256"; echo um "$KUNIT_UM_GLOB") | sha256sum | cut -c1-32
+}
+
 # series_recipients TREE PATCH...: the b4-style recipients of a posting, as
 # two lines "To: a, b" and "Cc: c, d": To the maintainers and reviewers that
 # TREE's scripts/get_maintainer.pl names for the patches (b4's
