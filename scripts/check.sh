@@ -368,30 +368,54 @@ gate_rig() {
 }
 
 # --- gate 5: checkpatch --strict on every patch -------------------------------
+# A clean result is kept under a key of the patch, the types it ignores and
+# checkpatch with its data files: after a one-line change one patch is
+# checked again, not all of them.
 gate_checkpatch() {
-	local p ign bad=0 out
+	local p ign bad=0 out key tool reused=0
+	tool=$(cat "$CKWT/scripts/checkpatch.pl" "$CKWT/scripts/spelling.txt" \
+		"$CKWT/scripts/const_structs.checkpatch" 2>/dev/null | sha256sum | cut -c1-32)
+	mkdir -p "$CACHE/results"
 	while read -r p; do
 		case $p in ''|'#'*) continue ;; esac
 		ign=$(awk -v p="$p" '!/^#/ && NF >= 3 && p ~ $1 {printf "%s,", $2}' "$PROJ/checkpatch.exceptions" 2>/dev/null)
-		out=$(in_root "cd '$CKWT' && scripts/checkpatch.pl --strict --show-types --no-color \
-			${ign:+--ignore ${ign%,}} '$SERIES_DIR/$p'" 2>&1)
+		key=$( (echo "$tool $ign"; cat "$SERIES_DIR/$p") | sha256sum | cut -c1-32)
+		if [ -s "$CACHE/results/checkpatch-$key.out" ]; then
+			out=$(cat "$CACHE/results/checkpatch-$key.out")
+			reused=$((reused + 1))
+		else
+			out=$(in_root "cd '$CKWT' && scripts/checkpatch.pl --strict --show-types --no-color \
+				${ign:+--ignore ${ign%,}} '$SERIES_DIR/$p'" 2>&1)
+		fi
 		echo "== $p"; printf '%s\n' "$out"
-		printf '%s\n' "$out" | grep -q '^total: 0 errors, 0 warnings, 0 checks' || bad=$((bad + 1))
+		if printf '%s\n' "$out" | grep -q '^total: 0 errors, 0 warnings, 0 checks'; then
+			printf '%s\n' "$out" >"$CACHE/results/checkpatch-$key.out"
+		else
+			bad=$((bad + 1))
+		fi
 	done <"$SERIES_DIR/series"
 	[ $bad = 0 ] || { echo "$bad patches with errors, warnings or checks" >&3; return 1; }
-	echo "$(grep -cv '^#' "$SERIES_DIR/series") patches clean" >&3
+	echo "$(grep -cv '^#' "$SERIES_DIR/series") patches clean ($reused unchanged since a clean run)" >&3
 }
 
 # --- MAINTAINERS covers every new file; the cover letter names the recipients
 # get_maintainer.pl gives (b4-ready, written by make export) -----------------
 gate_maintainers() {
-	local f bad=0 n=0 want have
+	local f bad=0 n=0 want have key
+	mkdir -p "$CACHE/results"
 	for f in $(git_ck "diff --name-only --diff-filter=A base..main"); do
 		n=$((n + 1))
+		# A covered file stays covered while it, MAINTAINERS and the
+		# script are unchanged (K: patterns match file contents).
+		key=$(cat "$CKWT/MAINTAINERS" "$CKWT/scripts/get_maintainer.pl" "$CKWT/$f" |
+			(echo "$f"; cat) | sha256sum | cut -c1-32)
+		if [ -e "$CACHE/results/maintained-$key" ]; then
+			echo "covered: $f (as before)"
 		# THE REST's maintainer is left out (--nogit-chief-penguins): a
 		# file only it covers has nobody.
-		if in_root "cd '$CKWT' && scripts/get_maintainer.pl --nogit --nogit-fallback \
+		elif in_root "cd '$CKWT' && scripts/get_maintainer.pl --nogit --nogit-fallback \
 			--nogit-chief-penguins --norolestats --nofixes --nol -f '$f'" 2>/dev/null | grep -q .; then
+			: >"$CACHE/results/maintained-$key"
 			echo "covered: $f"
 		else
 			echo "no MAINTAINERS entry names a maintainer for $f"
