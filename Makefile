@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all setup import export verify-export check run selftest base-results clean help
+.PHONY: all setup import export verify-export check run selftest base-results bench clean help
 all: help
 
 help:
@@ -15,6 +15,7 @@ help:
 	@echo "make run            the main job: boot the patched kernel under QEMU and show it"
 	@echo "make selftest       the harness's own tests (part of make check)"
 	@echo "make base-results   the base's results that make check compares with (results/base/)"
+	@echo "make bench          dma_map_benchmark through an SMMUv3, stock base against the series"
 
 setup:
 	@$(S)/setup.sh
@@ -39,6 +40,9 @@ selftest: setup
 
 base-results: setup
 	@$(S)/base-results.sh
+
+bench: setup
+	@$(S)/bench.sh
 
 clean:
 	rm -rf build

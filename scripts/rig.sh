@@ -112,7 +112,7 @@ for t in $(cd "$PROJ/rig/topo" && cat *.topo | sed -n 's/^tests[0-9]*="\(.*\)"/\
 	tr ' ' '\n' | sed 's/:.*//' | sort -u); do
 	cp "$R/selftests/$t" "$R/initramfs/tests/"
 done
-for t in $(cd "$PROJ/rig/topo" && cat *.topo | sed -n 's/^suites="\(.*\)"/\1/p' | tr ' ' '\n' | sort -u); do
+for t in $(cd "$PROJ/rig/topo" && cat *.topo | sed -n 's/^\(dev\)\{0,1\}suites="\(.*\)"/\2/p' | tr ' ' '\n' | sort -u); do
 	cp "$R/selftests-iommu/$t" "$R/initramfs/tests/"
 done
 in_root "cd '$R/initramfs' && find . | cpio -o -H newc --quiet | gzip -1 >'$R/initramfs.cpio.gz'" ||
