@@ -453,7 +453,7 @@ gate_x86() {
 	in_root "cd '$CKWT' && KCONFIG_CONFIG='$OBJX/.config' scripts/kconfig/merge_config.sh -m \
 		'$OBJX/.config' '$PROJ/config/x86.config'" || return 1
 	xmake olddefconfig || return 1
-	for o in INTEL_IOMMU AMD_IOMMU; do
+	for o in INTEL_IOMMU AMD_IOMMU INTEL_IDXD; do
 		grep -q "^CONFIG_$o=y" "$OBJX/.config" || { echo "CONFIG_$o is not set" >&3; return 1; }
 	done
 	xmake $dirs || return 1
