@@ -180,14 +180,22 @@ collect_diagnostics() {
 }
 
 # Coccinelle on one file, cached by the file's content: it is the slowest
-# gate and the same content always gives the same report.
+# gate and the same content always gives the same report. A .c file that
+# kbuild builds only as part of another one (#included, as a KUnit test of
+# static functions is) is checked through that includer's object.
 cocci_file() {
-	local f=$1 key dir=$CACHE/cocci
-	key=$( (cat "$CKWT/$1"; ls "$CKWT"/scripts/coccinelle/*/*.cocci | xargs cat) | sha256sum | cut -c1-32)
+	local f=$1 key dir=$CACHE/cocci obj inc
+	obj=${f%.c}.o
+	if ! grep -qxF "$obj" "$CK/check-objs"; then
+		inc=$(grep -lF "#include \"${f##*/}\"" "$CKWT/${f%/*}"/*.c 2>/dev/null | head -1)
+		[ -n "$inc" ] && obj=${inc#"$CKWT"/} && obj=${obj%.c}.o
+	fi
+	key=$( ([ "$obj" = "${f%.c}.o" ] || echo "$obj"; cat "$CKWT/$1"
+		ls "$CKWT"/scripts/coccinelle/*/*.cocci | xargs cat) | sha256sum | cut -c1-32)
 	mkdir -p "$dir"
 	if [ ! -f "$dir/$key" ]; then
 		in_root "cd '$CKWT' && make -s C=2 CHECK=scripts/coccicheck MODE=report \
-			O='$OBJ' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- J=$JOBS '${f%.c}.o'" \
+			O='$OBJ' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- J=$JOBS '$obj'" \
 			>"$dir/$key.tmp" 2>&1
 		mv "$dir/$key.tmp" "$dir/$key"
 	fi
