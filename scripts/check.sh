@@ -343,7 +343,7 @@ kunit_start() {
 }
 
 gate_kunit() {
-	local rc=0
+	local rc=0 reports
 	if [ -n "$KUNIT_BASE_STALE" ]; then
 		echo "$KUNIT_BASE_STALE: run make base-results and commit results/"
 		echo "$KUNIT_BASE_STALE: run make base-results" >&3
@@ -362,6 +362,16 @@ gate_kunit() {
 		$(sed "s|.*|$CK/kunit-main-&.json|" "$CK/kunit-suites") \
 		$([ -n "${KUNIT_FILTER:-}" ] || echo "$CK/kunit-um.json") >"$CK/kunit.summary" || rc=1
 	cat "$CK/kunit.summary"
+	# A case that passes while the kernel WARNs, oopses or reports a bug
+	# (in the runs' output, which kunit.py echoes) is not a pass
+	reports=$(cat "$LOGS"/kunit-run*.log "$LOGS/kunit-um.log" 2>/dev/null |
+		grep -E 'WARNING: |BUG: |Oops|UBSAN: |KASAN: |circular locking|kmemleak: ' || true)
+	if [ -n "$reports" ]; then
+		echo "kernel reports in the KUnit runs:"
+		printf '%s\n' "$reports" | head -n 20
+		echo "$(tail -n1 "$CK/kunit.summary"); $(printf '%s\n' "$reports" | wc -l) kernel reports (WARN, BUG, UBSAN, KASAN, lockdep, kmemleak) in the runs" >&3
+		return 1
+	fi
 	tail -n1 "$CK/kunit.summary" >&3
 	return $rc
 }

@@ -70,7 +70,7 @@ mkseries() {
 }
 
 echo "TAP version 13"
-echo "1..21"
+echo "1..22"
 
 good_edit="sed -i 's|rather large, i.e. multiple gigabytes in size.|&\\n\\t * This is counted per NUMA node.|' drivers/iommu/iommu-pages.c"
 mkseries good "$good_edit && git commit -q -s -a -m 'iommu/pages: Note that accounting is per node' -m 'A throwaway patch for the harness self-test.'" ||
@@ -82,6 +82,8 @@ mkseries bisect "sed -i 's|#include <linux/msi.h>|&\\n#include <linux/selftest-m
 mkseries checkpatch "$good_edit && git commit -q -a -m 'iommu/pages: A patch without Signed-off-by' -m 'A throwaway patch for the harness self-test.'"
 mkseries kunit "sed -i '/^static void arm_smmu_v3_write_ste_test_bypass_to_abort(struct kunit \\*test)/,/^{/s/^{/{\\n\\tKUNIT_EXPECT_EQ(test, 1, 2);/' drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-test.c &&
 	git commit -q -s -a -m 'iommu/arm-smmu-v3: Add a failing KUnit expectation' -m 'A throwaway patch for the harness self-test.'"
+mkseries kunitwarn "sed -i '/^static void arm_smmu_v3_write_ste_test_bypass_to_abort(struct kunit \\*test)/,/^{/s/^{/{\\n\\tWARN_ON(1);/' drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-test.c &&
+	git commit -q -s -a -m 'iommu/arm-smmu-v3: WARN in a passing KUnit case' -m 'A throwaway patch for the harness self-test.'"
 mkseries orphan "echo 'A file no MAINTAINERS entry covers.' >selftest-orphan.txt && git add -f selftest-orphan.txt &&
 	git commit -q -s -m 'Add a file without a maintainer' -m 'A throwaway patch for the harness self-test.'"
 cp -r "$T/good" "$T/noapply"
@@ -102,6 +104,9 @@ expect_fail "checkpatch fails on a patch without Signed-off-by" "FAIL checkpatch
 expect_fail "kunit fails on a failing KUnit case" \
 	"FAIL +arm-smmu-v3-kunit-test/arm_smmu_v3_write_ste_test_bypass_to_abort" \
 	env SERIES_DIR="$T/kunit" GATES="apply kunit" KUNIT_FILTER="arm-smmu-v3-kunit-test" "$S/check.sh"
+expect_fail "kunit fails on a WARN in the kernel log of a passing case" \
+	"FAIL kunit .*1 kernel reports" \
+	env SERIES_DIR="$T/kunitwarn" GATES="apply kunit" KUNIT_FILTER="arm-smmu-v3-kunit-test" "$S/check.sh"
 mkdir -p "$T/stale"
 sed 's/^# key: .*/# key: 0123456789abcdef0123456789abcdef/' "$BASE_RESULTS/kunit.txt" >"$T/stale/kunit.txt"
 expect_fail "kunit fails when the base's results are for another key" \
