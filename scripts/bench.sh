@@ -10,6 +10,9 @@
 # of medians with ratios and writes it to build/bench/bench.txt.  A
 # benchmark, not a test: it fails only when a guest does not finish.
 #
+# BENCH_IOMMU=virtio puts the edu device behind a virtio-iommu-pci instead
+# (bench-virtio.txt): every map and unmap is a request to the device.
+#
 # The kernels are the rig's lean configuration (rig/rig-arm64.config) plus
 # rig/bench.config (the function profiler), built from the base and from
 # base + patches/ in build/bench.
@@ -20,6 +23,12 @@ need_root bench
 B=$BUILD/bench
 RUNS=${BENCH_RUNS:-3}
 SECS=${BENCH_SECS:-2}
+IOMMU=${BENCH_IOMMU:-smmuv3}
+case $IOMMU in
+smmuv3) MACHINE=virt,iommu=smmuv3,gic-version=3 DEV= OUT=bench.txt ;;
+virtio) MACHINE=virt,gic-version=3 DEV="-device virtio-iommu-pci,addr=03.0" OUT=bench-virtio.txt ;;
+*) die "BENCH_IOMMU is smmuv3 or virtio" ;;
+esac
 JOBS=${JOBS:-$(nproc)}
 mkdir -p "$B"
 
@@ -38,7 +47,7 @@ build() {
 	mkdir -p "$d"
 	cat $frags >"$d/.config"
 	in_root "make -s -C '$2' O='$d' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -j$JOBS olddefconfig" || return 1
-	for o in $(cat $PROJ/rig/bench.config | sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=y$/\1/p') CONFIG_DMA_MAP_BENCHMARK CONFIG_ARM_SMMU_V3; do
+	for o in $(cat $PROJ/rig/bench.config | sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=y$/\1/p') CONFIG_DMA_MAP_BENCHMARK CONFIG_ARM_SMMU_V3 CONFIG_VIRTIO_IOMMU; do
 		grep -q "^$o=y\$" "$d/.config" || { echo "$o is not set in the $1 bench kernel"; return 1; }
 	done
 	in_root "make -s -C '$2' O='$d' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -j$JOBS Image headers"
@@ -69,7 +78,7 @@ boot() {
 	local append="console=ttyAMA0 rdinit=/init loglevel=1 panic=-1 bench.secs=$SECS"
 	[ "$1" = series ] && append="$append bench.size=262144"
 	in_root "timeout 1200 qemu-system-aarch64 -nodefaults -nographic -serial stdio -no-reboot \
-		-cpu cortex-a76 -smp 2 -m 2048 -machine virt,iommu=smmuv3,gic-version=3 \
+		-cpu cortex-a76 -smp 2 -m 2048 -machine $MACHINE $DEV \
 		-device edu,addr=04.0,dma_mask=0xffffffffffff \
 		-kernel '$B/$1/arch/arm64/boot/Image' -initrd '$B/initramfs.cpio.gz' -append '$append'" \
 		>"$B/$1.$2.console" 2>&1
@@ -84,9 +93,9 @@ for r in $(seq 1 "$RUNS"); do
 	done
 done
 
-python3 - "$B" "$RUNS" "$SECS" >"$B/bench.txt" <<'EOF'
+python3 - "$B" "$RUNS" "$SECS" "$IOMMU" >"$B/$OUT" <<'EOF'
 import statistics, sys
-b, runs, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+b, runs, secs, iommu = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 lat, prof, lazy = {}, {}, {}
 for k in ("base", "series"):
     for r in range(1, runs + 1):
@@ -104,7 +113,7 @@ for k in ("base", "series"):
             elif line.startswith("bench lazy "):
                 lazy.setdefault(k, []).append(int(f["calls"]))
 med = statistics.median
-print(f"make bench: dma_map_benchmark, edu behind SMMUv3 (QEMU TCG, 2 vCPUs), {runs} boots of each "
+print(f"make bench: dma_map_benchmark, edu behind {'SMMUv3' if iommu == 'smmuv3' else 'virtio-iommu'} (QEMU TCG, 2 vCPUs), {runs} boots of each "
       f"kernel alternating, {secs} s per point; medians over the boots")
 print("stock = the base; series = base + patches, max_opt_dma_size = 262144")
 print("rbtree/op: alloc_iova() + free_iova() calls per map+unmap (function profiler, after 1 s warm-up)")
@@ -133,4 +142,4 @@ print("spread: (max - min) / median of the boots' map+unmap times, the run's noi
 print(f"larger rcache classes set up (iova_rcache_alloc_lazy() calls) on the series after 1 and 32 page "
       f"maps only, a domain with max_opt_dma_size = 262144: {lazy.get('series', [])} (per boot)")
 EOF
-cat "$B/bench.txt"
+cat "$B/$OUT"

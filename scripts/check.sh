@@ -299,13 +299,14 @@ um_suites() {
 # under UML, in the background (not with KUNIT_FILTER, which names arm64
 # suites)
 kunit_um_start() {
-	rm -f "$CK/kunit-um.json" "$CK/kum.done"
+	rm -f "$CK/kunit-um.json" "$CK/kum.done" "$LOGS/kunit-raw-um.log"
 	[ -z "${KUNIT_FILTER:-}" ] && [ -f "$CKWT/drivers/iommu/generic_pt/.kunitconfig" ] || return 0
 	(
 		in_root "cd '$CKWT' && python3 tools/testing/kunit/kunit.py run --arch=um \
 			--build_dir='$CK/um' --jobs=$JOBS --timeout=600 \
 			--kunitconfig=drivers/iommu/generic_pt/.kunitconfig \
 			--json='$CK/kunit-um.json' '$KUNIT_UM_GLOB'" || true
+		cp "$CK/um/test.log" "$LOGS/kunit-raw-um.log" 2>/dev/null || true
 		date +%s >"$CK/kum.done"
 	) >"$LOGS/kunit-um.log" 2>&1 &
 	KUNIT_PIDS="$KUNIT_PIDS $!"
@@ -313,7 +314,7 @@ kunit_um_start() {
 
 kunit_start() {
 	local g suites
-	rm -f "$CK"/kunit-main*.json "$CK/kunit.summary" "$CK/kunit-suites" "$LOGS"/kunit-run*.log
+	rm -f "$CK"/kunit-main*.json "$CK/kunit.summary" "$CK/kunit-suites" "$LOGS"/kunit-run*.log "$LOGS"/kunit-raw-*.log
 	if ! kunit build >"$LOGS/kunit-build.log" 2>&1; then
 		echo "kunit.py build failed" >"$LOGS/kunit-run.log"
 		return 1
@@ -335,6 +336,9 @@ kunit_start() {
 					--cross_compile=aarch64-linux-gnu- --build_dir='$CK/kx$g' \
 					--qemu_args='$KUNIT_QEMU_ARGS' --timeout=1800 \
 					--json='$CK/kunit-main-$suite.json' '$suite'" || true
+				# The kernel's own log of the boot (kunit.py prints
+				# only a failing case's lines)
+				cp "$CK/kx$g/test.log" "$LOGS/kunit-raw-$suite.log" 2>/dev/null || true
 			done
 			date +%s >"$CK/kx$g.done"
 		) >"$LOGS/kunit-run$g.log" 2>&1 &
@@ -363,8 +367,8 @@ gate_kunit() {
 		$([ -n "${KUNIT_FILTER:-}" ] || echo "$CK/kunit-um.json") >"$CK/kunit.summary" || rc=1
 	cat "$CK/kunit.summary"
 	# A case that passes while the kernel WARNs, oopses or reports a bug
-	# (in the runs' output, which kunit.py echoes) is not a pass
-	reports=$(cat "$LOGS"/kunit-run*.log "$LOGS/kunit-um.log" 2>/dev/null |
+	# (in the kernel logs of the boots and of the UML run) is not a pass
+	reports=$(cat "$LOGS"/kunit-raw-*.log 2>/dev/null |
 		grep -E 'WARNING: |BUG: |Oops|UBSAN: |KASAN: |circular locking|kmemleak: ' || true)
 	if [ -n "$reports" ]; then
 		echo "kernel reports in the KUnit runs:"
