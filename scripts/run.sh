@@ -3,8 +3,9 @@
 # kernel its topology boots and the guest, boot the `multi` topology (three
 # SMMUv3 instances, an edu device behind each) and show, in plain words,
 # which device sits behind which IOMMU, a DMA through each, and the IOMMU
-# refusing a DMA to an unmapped IOVA.  TOPO=smmu|virtio|multi picks another
-# topology.
+# refusing a DMA to an unmapped IOVA; and one multi-instance domain used by
+# all the devices: its backings and their DMA.  TOPO=smmu|virtio|multi
+# picks another topology.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need_root run
@@ -30,6 +31,14 @@ grep -aE 'arm-smmu-v3 .*(probing|features)|virtio_iommu .*(input address|domain)
 echo
 echo "Devices (checked by the guest, not by eye):"
 grep -aE '^    (not )?ok [0-9]+ .* behind |^    # [0-9a-f:.]+: /sys' "$console" | sed -E 's/^    //; s/^/    /'
+echo
+echo "One multi-instance domain for every edu device (KUnit case test_edu_multi, in the"
+echo "kernel): mapped before the first attach, each device copies through it as it joins,"
+echo "its backings as <debugfs>/iommu/multi_domains shows them, then each device reads"
+echo "an IOVA the domain no longer maps, and its IOMMU reports the fault:"
+grep -a '# test_edu_multi: ' "$console" | sed 's/.*# test_edu_multi: /    /'
+grep -aE '^    # [0-9a-f:.]+: [0-9]+ fault reports at ' "$console" | sed 's/^    # /    /'
+grep -aE '^(ok|not ok) 3 multi domain' "$console" | sed 's/^/    /'
 echo
 echo "DMA through each device (edu DMA engine, VFIO, iommufd), then to an unmapped IOVA:"
 # The guest's KTAP: a device's selftest cases, then its line; then whether
