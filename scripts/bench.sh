@@ -13,21 +13,38 @@
 # BENCH_IOMMU=virtio puts the edu device behind a virtio-iommu-pci instead
 # (bench-virtio.txt): every map and unmap is a request to the device.
 #
+# BENCH_IOMMU=multi (bench-multi.txt) is the series alone: the KUnit suite
+# iommu_multi_bench (drivers/iommu/iommu-multi-bench.c) in one guest of the
+# rig's `multi` topology (three SMMUv3, an edu device behind each), which
+# times iommu_map() + iommu_unmap() in a single-instance domain against
+# multi-instance domains with one and two backings, on the mock IOMMU and
+# on two of the SMMUs, and the replay of 1 GiB of 4 KiB mappings with the
+# memory of the record and of the backing's page table.  make bench runs
+# smmuv3 then multi; BENCH_IOMMU names one or more.
+#
 # The kernels are the rig's lean configuration (rig/rig-arm64.config) plus
 # rig/bench.config (the function profiler), built from the base and from
-# base + patches/ in build/bench.
+# base + patches/ in build/bench; the multi kernel adds rig/bench-multi.config
+# to the series'.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 need_root bench
 
+IOMMU=${BENCH_IOMMU:-smmuv3 multi}
+if [ "$(echo $IOMMU | wc -w)" -gt 1 ]; then
+	for i in $IOMMU; do
+		BENCH_IOMMU=$i "$0" || exit 1
+	done
+	exit 0
+fi
 B=$BUILD/bench
 RUNS=${BENCH_RUNS:-3}
 SECS=${BENCH_SECS:-2}
-IOMMU=${BENCH_IOMMU:-smmuv3}
 case $IOMMU in
 smmuv3) MACHINE=virt,iommu=smmuv3,gic-version=3 DEV= OUT=bench.txt ;;
 virtio) MACHINE=virt,gic-version=3 DEV="-device virtio-iommu-pci,addr=03.0" OUT=bench-virtio.txt ;;
-*) die "BENCH_IOMMU is smmuv3 or virtio" ;;
+multi) OUT=bench-multi.txt ;;
+*) die "BENCH_IOMMU is smmuv3, virtio or multi" ;;
 esac
 JOBS=${JOBS:-$(nproc)}
 mkdir -p "$B"
@@ -41,23 +58,100 @@ else
 	in_root "git -C '$B/linux' worktree add -q --detach '$BT' base" || die "cannot make $BT"
 fi
 
-# build KIND TREE: the bench kernel of KIND (base, series) from TREE
+# build KIND TREE: the bench kernel of KIND (base, series, multi) from TREE
 build() {
 	local d=$B/$1 frags="$PROJ/rig/rig-arm64.config $PROJ/rig/bench.config" o
+	[ "$1" = multi ] && frags="$frags $PROJ/rig/bench-multi.config"
 	mkdir -p "$d"
 	cat $frags >"$d/.config"
 	in_root "make -s -C '$2' O='$d' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -j$JOBS olddefconfig" || return 1
-	for o in $(cat $PROJ/rig/bench.config | sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=y$/\1/p') CONFIG_DMA_MAP_BENCHMARK CONFIG_ARM_SMMU_V3 CONFIG_VIRTIO_IOMMU; do
+	for o in $(cat $frags | sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=y$/\1/p') CONFIG_DMA_MAP_BENCHMARK CONFIG_ARM_SMMU_V3 CONFIG_VIRTIO_IOMMU; do
 		grep -q "^$o=y\$" "$d/.config" || { echo "$o is not set in the $1 bench kernel"; return 1; }
 	done
 	in_root "make -s -C '$2' O='$d' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -j$JOBS Image headers"
 }
-for k in base series; do
+# bench_multi: one guest of the multi topology runs iommu_multi_bench
+bench_multi() {
+	local d=$B/multi-initramfs c=$B/multi.console
+	(. "$PROJ/rig/topo/multi.topo"; echo "$qemu_args") >"$B/multi.qemu_args"
+	rm -rf "$d"
+	mkdir -p "$d"/{bin,dev,proc,sys,tmp}
+	cp "$CACHE/guest/busybox/usr/bin/busybox" "$d/bin/busybox"
+	for a in sh mount sed cat echo sleep poweroff; do
+		ln -s busybox "$d/bin/$a"
+	done
+	cp "$PROJ/rig/bench-multi-init" "$d/init"
+	in_root "cd '$d' && find . | cpio -o -H newc --quiet | gzip -1 >'$B/multi-initramfs.cpio.gz'" ||
+		die "cannot pack the initramfs"
+	log "bench: the multi topology, iommu_multi_bench (console: ${c#"$PROJ"/})"
+	in_root "timeout 1800 qemu-system-aarch64 -nodefaults -nographic -serial stdio -no-reboot \
+		-cpu cortex-a76 -smp 2 -m 4096 -bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd \
+		$(echo $(cat "$B/multi.qemu_args")) \
+		-kernel '$B/multi/arch/arm64/boot/Image' -initrd '$B/multi-initramfs.cpio.gz' \
+		-append 'console=ttyAMA0 rdinit=/init loglevel=1 panic=-1 acpi=force'" >"$c" 2>&1
+	grep -aq '^bench end' "$c" || die "the multi guest did not finish ($c)"
+	grep -aq '^ok 1 iommu_multi_bench' "$c" && ! grep -aq '# SKIP' "$c" ||
+		die "iommu_multi_bench failed or skipped a case ($c)"
+	sed -n 's/^ *# [a-z_]*: \(bench .*\)/\1/p' "$c" | tr -d '\r' >"$B/multi.out"
+	python3 - "$B/multi.out" >"$B/$OUT" <<'PYEOF'
+import statistics, sys
+med = statistics.median
+samples, replay, info = {}, [], []
+for line in open(sys.argv[1]):
+    f = dict(x.split("=", 1) for x in line.split()[2:] if "=" in x)
+    if line.startswith("bench multi "):
+        samples.setdefault((f["iommu"], int(f["size"]), f["domain"]), []).append(int(f["ns"]))
+    elif line.startswith("bench replay "):
+        replay.append(f)
+    elif line.startswith("bench info "):
+        info.append(line.split(None, 2)[2].strip())
+rounds = max(len(v) for v in samples.values())
+print("make bench BENCH_IOMMU=multi: iommu_multi_bench (KUnit, drivers/iommu/iommu-multi-bench.c) in one guest")
+print(f"of the multi topology (QEMU TCG, 2 vCPUs); iommu_map() + iommu_unmap() pairs, 256 per sample, {rounds} rounds,")
+print("the three domains in turn in each round; medians over the rounds")
+for i in info:
+    print("  " + i)
+print()
+hdr = ("iommu", "size", "single ns", "multi 1 backing ns", "multi 2 backings ns", "1 backing / single",
+       "2 backings / single", "spread single", "spread multi1", "spread multi2")
+print("| " + " | ".join(hdr) + " |")
+print("|" + "---|" * len(hdr))
+for iommu in ("mock", "real"):
+    for size in (4096, 2097152):
+        v = {k: samples.get((iommu, size, k), []) for k in ("single", "multi1", "multi2")}
+        if not all(v.values()):
+            continue
+        m = {k: med(x) for k, x in v.items()}
+        sp = {k: (max(x) - min(x)) / m[k] * 100 for k, x in v.items()}
+        print(f"| {iommu} | {size // 1024} KiB | {m['single']:.0f} | {m['multi1']:.0f} | {m['multi2']:.0f} | "
+              f"{m['multi1'] / m['single']:.2f}x | {m['multi2'] / m['single']:.2f}x | "
+              f"{sp['single']:.0f}% | {sp['multi1']:.0f}% | {sp['multi2']:.0f}% |")
+print()
+print("Replay: a multi domain attached nowhere maps 1 GiB as 262144 4 KiB pages (no two neighbours")
+print("physically contiguous); then a group joins and its backing is built from the record")
+hdr = ("iommu", "map 1 GiB ms", "replay ms", "unmap 1 GiB ms", "record bytes", "backing page table bytes",
+       "record / page table", "backing total bytes")
+print("| " + " | ".join(hdr) + " |")
+print("|" + "---|" * len(hdr))
+for f in replay:
+    rec, pt = int(f["record_bytes"]), int(f["pagetable_bytes"])
+    print(f"| {f['iommu']} | {f['map_ms']} | {f['replay_ms']} | {f['unmap_ms']} | {rec} | {pt} | "
+          f"{rec / pt:.3f} | {f['backing_bytes']} |")
+print()
+print("spread: (max - min) / median of a domain's samples over the rounds")
+PYEOF
+	cat "$B/$OUT"
+}
+
+KINDS="base series"
+[ "$IOMMU" = multi ] && KINDS=multi
+for k in $KINDS; do
 	tree=$B/linux
 	[ $k = base ] && tree=$BT
 	log "bench: the $k kernel (log: ${B#"$PROJ"/}/$k.log)"
 	build $k "$tree" >"$B/$k.log" 2>&1 || die "the $k bench kernel does not build (log: $B/$k.log)"
 done
+[ "$IOMMU" = multi ] && { bench_multi; exit; }
 
 log "bench: dma_map_benchmark and the initramfs"
 in_root "aarch64-linux-gnu-gcc -O2 -static -pthread -isystem '$B/series/usr/include' \
