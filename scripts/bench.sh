@@ -109,7 +109,7 @@ rounds = max(len(v) for v in samples.values())
 print("make bench BENCH_IOMMU=multi: iommu_multi_bench (KUnit, drivers/iommu/iommu-multi-bench.c) in one guest")
 print(f"of the multi topology (QEMU TCG, 2 vCPUs); iommu_map() + iommu_unmap() pairs, 256 per sample, {rounds} rounds,")
 print("the three domains in turn in each round; medians over the rounds")
-for i in info:
+for i in dict.fromkeys(info):
     print("  " + i)
 print()
 hdr = ("iommu", "size", "single ns", "multi 1 backing ns", "multi 2 backings ns", "1 backing / single",

@@ -324,8 +324,11 @@ kunit_start() {
 	# dealt out in turn to KUNIT_PAR kernels. Each runner has a build
 	# directory of its own (kunit.py writes test.log there) holding the
 	# one kernel image.
+	# Benchmarks (suites named *_bench) are built, not run: make bench runs
+	# them on the machine they measure.
 	suites=$(kunit exec --list_suites ${KUNIT_FILTER:+"'$KUNIT_FILTER'"} 2>/dev/null |
-		sed -n 's/^\[[0-9:]*\] //; /^[a-z0-9_-]*$/p' | sort | grep -vxF -f <(um_suites; echo /))
+		sed -n 's/^\[[0-9:]*\] //; /^[a-z0-9_-]*$/p' | sort | grep -vxF -f <(um_suites; echo /) |
+		grep -v '_bench$')
 	[ -n "$suites" ] || suites=${KUNIT_FILTER:-'*'}
 	printf '%s\n' $suites >"$CK/kunit-suites"
 	for g in $(seq 1 "$KUNIT_PAR"); do
