@@ -107,25 +107,29 @@ for line in open(sys.argv[1]):
         info.append(line.split(None, 2)[2].strip())
 rounds = max(len(v) for v in samples.values())
 print("make bench BENCH_IOMMU=multi: iommu_multi_bench (KUnit, drivers/iommu/iommu-multi-bench.c) in one guest")
-print(f"of the multi topology (QEMU TCG, 2 vCPUs); iommu_map() + iommu_unmap() pairs, 256 per sample, {rounds} rounds,")
-print("the three domains in turn in each round; medians over the rounds")
+print(f"of the multi topology (QEMU TCG, 2 vCPUs); iommu_map() + iommu_unmap() pairs, 256 per sample after one not")
+print(f"timed, {rounds} rounds, the four kinds in turn in each round in an order that rotates; medians over the rounds.")
+print("single: one driver domain (iommu_domain_alloc_for_group()); single2: two of them, one per group, each pair")
+print("mapped in both then unmapped from both (what VFIO type1 does with two domains); multi1/multi2: a multi")
+print("domain attached to one group (one backing) or to both (two backings)")
 for i in dict.fromkeys(info):
     print("  " + i)
 print()
-hdr = ("iommu", "size", "single ns", "multi 1 backing ns", "multi 2 backings ns", "1 backing / single",
-       "2 backings / single", "spread single", "spread multi1", "spread multi2")
+kinds = ("single", "single2", "multi1", "multi2")
+hdr = ("iommu", "size", "single ns", "single2 ns", "multi1 ns", "multi2 ns", "multi1 / single",
+       "multi2 / single", "multi2 / single2") + tuple(f"spread {k}" for k in kinds)
 print("| " + " | ".join(hdr) + " |")
 print("|" + "---|" * len(hdr))
 for iommu in ("mock", "real"):
     for size in (4096, 2097152):
-        v = {k: samples.get((iommu, size, k), []) for k in ("single", "multi1", "multi2")}
+        v = {k: samples.get((iommu, size, k), []) for k in kinds}
         if not all(v.values()):
             continue
         m = {k: med(x) for k, x in v.items()}
         sp = {k: (max(x) - min(x)) / m[k] * 100 for k, x in v.items()}
-        print(f"| {iommu} | {size // 1024} KiB | {m['single']:.0f} | {m['multi1']:.0f} | {m['multi2']:.0f} | "
+        print(f"| {iommu} | {size // 1024} KiB | " + " | ".join(f"{m[k]:.0f}" for k in kinds) + " | "
               f"{m['multi1'] / m['single']:.2f}x | {m['multi2'] / m['single']:.2f}x | "
-              f"{sp['single']:.0f}% | {sp['multi1']:.0f}% | {sp['multi2']:.0f}% |")
+              f"{m['multi2'] / m['single2']:.2f}x | " + " | ".join(f"{sp[k]:.0f}%" for k in kinds) + " |")
 print()
 print("Replay: a multi domain attached nowhere maps 1 GiB as 262144 4 KiB pages (no two neighbours")
 print("physically contiguous); then a group joins and its backing is built from the record")
