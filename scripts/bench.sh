@@ -51,7 +51,10 @@ mkdir -p "$B"
 
 WT=$B/linux FORCE=1 "$PROJ/scripts/import.sh" || die "the series does not apply"
 BT=$B/linux-base
-if [ -e "$BT/.git" ]; then
+# The multi bench runs the series alone: no base tree
+if [ "$IOMMU" = multi ]; then
+	:
+elif [ -e "$BT/.git" ]; then
 	in_root "cd '$BT' && git checkout -q --detach base && git clean -q -fdx" || die "cannot reset $BT"
 else
 	rm -rf "$BT"
